@@ -1,0 +1,27 @@
+"""Default implementations of the app's pluggable functions (see ``conf.DEFAULTS``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+
+def customer_params(user: AbstractBaseUser) -> dict[str, Any]:
+    """The parameters of a new Stripe customer for ``user``.
+
+    Email and name where the user model has them (custom user models may not), and the
+    user's primary key as ``metadata[django_user_id]`` so the dashboard links back.
+    """
+    params: dict[str, Any] = {"metadata": {"django_user_id": str(user.pk)}}
+    email_field = getattr(type(user), "EMAIL_FIELD", None) or "email"
+    email = getattr(user, email_field, None)
+    if isinstance(email, str) and email:
+        params["email"] = email
+    get_full_name = getattr(user, "get_full_name", None)
+    name = get_full_name() if callable(get_full_name) else None
+    if not name:
+        name = user.get_username()
+    if isinstance(name, str) and name.strip():
+        params["name"] = name.strip()
+    return params

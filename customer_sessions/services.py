@@ -1,0 +1,439 @@
+"""Every call to Stripe, and the rules around it. Nothing else in the app talks to Stripe.
+
+The public Python API is :func:`create_customer_session` and :func:`get_or_create_customer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, NoReturn
+
+import stripe
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.core.signals import setting_changed
+from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from . import signals
+from .conf import SETTING_NAME, AppSettings, get_settings
+from .exceptions import (
+    CustomerConflict,
+    CustomerSessionError,
+    StripeInvalidRequest,
+    StripeMisconfigured,
+    StripeRateLimited,
+    StripeUnavailable,
+    TooManyReplacements,
+    UnknownComponents,
+)
+from .models import Mode, ReplacedStripeCustomer, StripeCustomer, new_idempotency_key
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CustomerSession",
+    "account_for",
+    "create_customer_session",
+    "get_client",
+    "get_or_create_customer",
+    "stripe_mode",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSession:
+    """A fresh Customer Session: hand ``client_secret`` to Stripe.js, then forget it.
+
+    The secret is kept out of ``repr()`` and the value refuses to be pickled, so it cannot
+    end up in a log line, a cache or a session by accident.
+    """
+
+    client_secret: str = field(repr=False)
+    expires_at: int
+    customer: str
+    livemode: bool
+    components: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """What a page needs: the secret and when it expires (Unix time)."""
+        return {"client_secret": self.client_secret, "expires_at": self.expires_at}
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError(
+            "A CustomerSession holds a client secret and must not be pickled, cached or "
+            "stored; create a new one for every page instead."
+        )
+
+    def __copy__(self) -> CustomerSession:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CustomerSession:
+        return self
+
+
+def stripe_mode(api_key: str) -> Mode:
+    """``Mode.TEST`` or ``Mode.LIVE``, read from the key's prefix."""
+    for prefix in ("sk_", "rk_"):
+        if api_key.startswith(prefix + "test_"):
+            return Mode.TEST
+        if api_key.startswith(prefix + "live_"):
+            return Mode.LIVE
+    raise StripeMisconfigured(
+        f"{SETTING_NAME}['SECRET_KEY'] is not a Stripe secret or restricted key "
+        "(it must start with sk_test_, sk_live_, rk_test_ or rk_live_)."
+    )
+
+
+# One long-lived StripeClient per (key, account, connection settings) per process, so that
+# its HTTP client keeps connections to Stripe open between requests (one per thread).
+_clients: dict[tuple[Any, ...], stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
+def get_client(account: str = "") -> stripe.StripeClient:
+    """The process-wide :class:`stripe.StripeClient` for the configured key and ``account``."""
+    conf = get_settings()
+    api_key = conf.require_secret_key()
+    cache_key = (
+        api_key,
+        account,
+        conf.API_BASE,
+        conf.API_VERSION,
+        conf.MAX_NETWORK_RETRIES,
+        conf.TIMEOUT,
+    )
+    client = _clients.get(cache_key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(cache_key)
+            if client is None:
+                client = _clients[cache_key] = _new_client(conf, api_key, account)
+    return client
+
+
+def _new_client(conf: AppSettings, api_key: str, account: str) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        stripe_account=account or None,
+        stripe_version=conf.API_VERSION,
+        base_addresses={"api": conf.API_BASE} if conf.API_BASE else None,
+        max_network_retries=conf.MAX_NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=conf.TIMEOUT),
+    )
+
+
+@receiver(setting_changed)
+def _drop_clients(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTING_NAME:
+        with _clients_lock:
+            _clients.clear()
+
+
+def account_for(request: Any) -> str:
+    """The connected account for ``request``: ``CUSTOMER_SESSIONS['ACCOUNT'](request)``.
+
+    ``""`` (the platform account) when the setting is not set.
+    """
+    func = get_settings().account_func()
+    return func(request) if func is not None else ""
+
+
+# --- errors -----------------------------------------------------------------------------
+
+
+def _describe(exc: stripe.StripeError) -> str:
+    """What a log line may say of a Stripe error: never its message, which can hold a key."""
+    return (
+        f"{type(exc).__name__} (status {exc.http_status or '-'}, "
+        f"code {exc.code or '-'}, request {exc.request_id or '-'})"
+    )
+
+
+def _retry_after(exc: stripe.StripeError) -> int:
+    headers = exc.headers or {}
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    try:
+        return max(1, int(float(value))) if value else 1
+    except ValueError:
+        return 1
+
+
+@contextmanager
+def _stripe_errors(action: str, user: AbstractBaseUser, customer_id: str = "") -> Iterator[None]:
+    """Turn stripe-python's exceptions into the app's, logging what happened (no secrets)."""
+    try:
+        yield
+    except stripe.StripeError as exc:
+        who = f"user {user.pk}, customer {customer_id or '-'}"
+        error: CustomerSessionError
+        if isinstance(exc, stripe.RateLimitError):
+            error = StripeRateLimited(retry_after=_retry_after(exc))
+        elif isinstance(exc, stripe.APIConnectionError | stripe.APIError):
+            error = StripeUnavailable(retry_after=1)
+        elif isinstance(exc, stripe.AuthenticationError):
+            error = StripeMisconfigured(
+                f"Stripe refused {SETTING_NAME}['SECRET_KEY'] (401). Check the key."
+            )
+        elif isinstance(exc, stripe.PermissionError):
+            error = StripeMisconfigured(
+                f"{SETTING_NAME}['SECRET_KEY'] lacks a permission needed to {action} (403)."
+            )
+        else:
+            error = StripeInvalidRequest()
+        log = logger.error if isinstance(error, StripeMisconfigured) else logger.warning
+        log("Stripe failed to %s for %s: %s -> %s", action, who, _describe(exc), error.code)
+        raise error from None
+
+
+# --- the mapping ------------------------------------------------------------------------
+
+
+def _components(conf: AppSettings, preset: str | None) -> dict[str, Any]:
+    try:
+        return conf.components(preset)
+    except KeyError:
+        raise UnknownComponents(
+            f"Unknown components preset {preset!r}; choose one of "
+            f"{', '.join(sorted(conf.COMPONENT_PRESETS))}."
+        ) from None
+
+
+def _check_user(user: AbstractBaseUser | Any) -> None:
+    if user is None or not user.is_authenticated or not getattr(user, "is_active", True):
+        raise PermissionDenied("Only signed-in, active users have a Stripe customer.")
+
+
+def _mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
+    """The confirmed customer of ``user`` or ``""``: exactly one query."""
+    rows = StripeCustomer.objects.filter(user_id=user.pk, mode=mode, account=account)
+    return next(iter(rows.values_list("customer_id", flat=True)[:1]), "")
+
+
+def _create_customer(
+    client: stripe.StripeClient, user: AbstractBaseUser, mode: Mode, account: str
+) -> str:
+    """Create and map the user's customer, exactly once however many requests race here.
+
+    1. A pending claim row is committed (its random idempotency key survives a failure).
+    2. Inside a transaction, the claim row is locked by writing to it first (a row lock on
+       PostgreSQL and MySQL, the database write lock on SQLite, where SELECT ... FOR UPDATE
+       does nothing). Whoever gets the lock second finds the customer already mapped.
+    3. The lock holder creates the customer with the claim's idempotency key and maps it.
+    The database decides; the idempotency key only protects against a lost response.
+    """
+    conf = get_settings()
+    claim, _ = StripeCustomer.objects.get_or_create(user_id=user.pk, mode=mode, account=account)
+    conflict = None
+    with transaction.atomic():
+        locked = StripeCustomer.objects.filter(pk=claim.pk).update(updated=timezone.now())
+        row = StripeCustomer.objects.get(pk=claim.pk) if locked else None
+        if row is None:  # deleted under us (the user was deleted): start over
+            return _create_customer(client, user, mode, account)
+        if row.customer_id:
+            return row.customer_id
+        params: Any = conf.customer_params_func()(user)
+        with _stripe_errors("create a customer", user):
+            try:
+                customer = client.v1.customers.create(
+                    params=params, options={"idempotency_key": row.idempotency_key}
+                )
+            except stripe.IdempotencyError:
+                # The parameters changed since an earlier attempt with this key (the user
+                # edited their email, say): that attempt's customer, if Stripe made one,
+                # is lost to us. Start a new claim key and try once more.
+                logger.warning(
+                    "Customer parameters for user %s changed since an earlier attempt; "
+                    "a customer from that attempt may be left without a user.",
+                    user.pk,
+                )
+                row.idempotency_key = new_idempotency_key()
+                row.save(update_fields=["idempotency_key", "updated"])
+                customer = client.v1.customers.create(
+                    params=params, options={"idempotency_key": row.idempotency_key}
+                )
+        row.customer_id = customer.id
+        try:
+            with transaction.atomic():
+                row.save(update_fields=["customer_id", "updated"])
+        except IntegrityError:
+            # Stripe answered with a customer another user is mapped to. Never hand it
+            # out; give this claim a new key so the next attempt makes a fresh customer.
+            conflict = customer.id
+            row.customer_id = ""
+            row.idempotency_key = new_idempotency_key()
+            row.save(update_fields=["customer_id", "idempotency_key", "updated"])
+    if conflict:
+        logger.error(
+            "Stripe returned customer %s for user %s, but it is mapped to another user; refused.",
+            conflict,
+            user.pk,
+        )
+        raise CustomerConflict()
+    logger.info("Created Stripe customer %s for user %s (%s).", customer.id, user.pk, mode)
+    signals.customer_created.send(
+        sender=StripeCustomer, user=user, customer_id=customer.id, mode=mode, account=account
+    )
+    return str(customer.id)
+
+
+def _replace_customer(
+    user: AbstractBaseUser,
+    mode: Mode,
+    account: str,
+    old_customer_id: str,
+    reason: ReplacedStripeCustomer.Reason,
+) -> None:
+    """Forget a customer Stripe no longer knows, keeping a record, so a new one is made."""
+    conf = get_settings()
+    since = timezone.now() - timedelta(seconds=conf.REPLACEMENT_WINDOW)
+    recent = ReplacedStripeCustomer.objects.filter(
+        mode=mode, account=account, replaced_at__gte=since
+    ).count()
+    if recent >= conf.REPLACEMENT_LIMIT:
+        logger.error(
+            "Stripe reports customer %s of user %s missing, but %s customers were already "
+            "replaced in the last %s s; not replacing. Are %s['SECRET_KEY'] and the account "
+            "the ones these customers were made with?",
+            old_customer_id,
+            user.pk,
+            recent,
+            conf.REPLACEMENT_WINDOW,
+            SETTING_NAME,
+        )
+        raise TooManyReplacements(
+            f"More than {conf.REPLACEMENT_LIMIT} mapped customers went missing in Stripe within "
+            f"{conf.REPLACEMENT_WINDOW} s; check {SETTING_NAME}['SECRET_KEY'] and the account."
+        )
+    with transaction.atomic():
+        replaced = StripeCustomer.objects.filter(
+            user_id=user.pk, mode=mode, account=account, customer_id=old_customer_id
+        ).update(customer_id="", idempotency_key=new_idempotency_key(), updated=timezone.now())
+        if replaced:
+            ReplacedStripeCustomer.objects.create(
+                user_id=user.pk,
+                mode=mode,
+                account=account,
+                customer_id=old_customer_id,
+                reason=reason,
+            )
+    if replaced:
+        logger.warning(
+            "Stripe customer %s of user %s is %s; it will be replaced.",
+            old_customer_id,
+            user.pk,
+            reason,
+        )
+        signals.customer_replaced.send(
+            sender=StripeCustomer,
+            user=user,
+            old_customer_id=old_customer_id,
+            mode=mode,
+            account=account,
+            reason=reason,
+        )
+
+
+def get_or_create_customer(user: AbstractBaseUser, *, account: str = "") -> str:
+    """The Stripe customer id of ``user`` in the configured mode, created on first use."""
+    _check_user(user)
+    client = get_client(account)
+    mode = stripe_mode(get_settings().require_secret_key())
+    return _mapped_customer_id(user, mode, account) or _create_customer(client, user, mode, account)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def _is_missing_customer(exc: stripe.StripeError) -> bool:
+    return (
+        isinstance(exc, stripe.InvalidRequestError)
+        and exc.code == "resource_missing"
+        and getattr(exc, "param", None) == "customer"
+    )
+
+
+@sensitive_variables()
+def _create_session(
+    client: stripe.StripeClient,
+    user: AbstractBaseUser,
+    customer_id: str,
+    components: dict[str, Any],
+) -> stripe.CustomerSession | None:
+    """One Stripe request; ``None`` when Stripe does not know the customer."""
+    with _stripe_errors("create a customer session", user, customer_id):
+        try:
+            return client.v1.customer_sessions.create(
+                params={"customer": customer_id, "components": components}  # type: ignore[typeddict-item]
+            )
+        except stripe.InvalidRequestError as exc:
+            if _is_missing_customer(exc):
+                return None
+            raise
+
+
+@sensitive_variables()
+def create_customer_session(
+    user: AbstractBaseUser, components: str | None = None, *, account: str = ""
+) -> CustomerSession:
+    """Create a fresh Customer Session for ``user``; its secret is never stored.
+
+    ``components`` names one of ``COMPONENT_PRESETS`` (the default preset when ``None``);
+    ``account`` is a connected account id, or ``""`` for the platform. The user's Stripe
+    customer is created first if they have none. Raises a subclass of
+    :class:`~customer_sessions.exceptions.CustomerSessionError` when Stripe fails.
+    """
+    _check_user(user)
+    conf = get_settings()
+    params_components = _components(conf, components)
+    client = get_client(account)
+    mode = stripe_mode(conf.require_secret_key())
+    customer_id = _mapped_customer_id(user, mode, account) or _create_customer(
+        client, user, mode, account
+    )
+    session = _create_session(client, user, customer_id, params_components)
+    if session is None:
+        _replace_customer(user, mode, account, customer_id, ReplacedStripeCustomer.Reason.MISSING)
+        customer_id = _mapped_customer_id(user, mode, account) or _create_customer(
+            client, user, mode, account
+        )
+        session = _create_session(client, user, customer_id, params_components)
+        if session is None:
+            logger.error(
+                "Stripe reports the new customer %s of user %s missing.", customer_id, user.pk
+            )
+            raise StripeInvalidRequest()
+    result = CustomerSession(
+        client_secret=session.client_secret,
+        expires_at=int(session.expires_at),
+        customer=customer_id,
+        livemode=bool(session.livemode),
+        components=tuple(name for name, value in params_components.items() if _enabled(value)),
+    )
+    logger.info(
+        "Created a customer session for user %s (customer %s, components %s).",
+        user.pk,
+        customer_id,
+        ",".join(result.components),
+    )
+    signals.session_created.send(
+        sender=StripeCustomer,
+        user=user,
+        customer_id=customer_id,
+        mode=mode,
+        account=account,
+        components=result.components,
+        expires_at=result.expires_at,
+    )
+    return result
+
+
+def _enabled(value: Any) -> bool:
+    return isinstance(value, Mapping) and bool(value.get("enabled"))
