@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views.decorators.debug import sensitive_variables
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from ..exceptions import CustomerSessionError
+from ..services import account_for, create_customer_session
+from .serializers import CustomerSessionRequestSerializer, CustomerSessionSerializer
+from .throttles import CustomerSessionRateThrottle
+
+
+class IsActiveUser(BasePermission):
+    """Refuses users whose account is deactivated, whatever authenticated them."""
+
+    message = "This account is inactive."
+    code = "inactive_user"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(getattr(request.user, "is_active", False))
+
+
+def _error_code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid"
+    return exc.default_code
+
+
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error of the endpoint as ``{"code": …, "detail": …}`` JSON, never HTML.
+
+    Validation errors add ``"errors"``: field name → list of messages.
+    """
+    if isinstance(exc, CustomerSessionError):
+        ours = Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
+        if exc.retry_after is not None and exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            ours["Retry-After"] = str(exc.retry_after)
+        return ours
+    response = exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    body: dict[str, Any] = {"code": _error_code(exc)}
+    if isinstance(exc, exceptions.ValidationError):
+        body["detail"] = "The request body is not valid."
+        body["errors"] = exc.detail
+    else:
+        body["detail"] = str(exc.detail)
+    response.data = body
+    return response
+
+
+class CustomerSessionView(APIView):
+    """``POST``: a fresh Customer Session for the signed-in user.
+
+    Body (optional): ``{"components": "<preset name>"}``. Answers 201 with
+    ``{"client_secret", "expires_at", "customer"}``; errors are ``{"code", "detail"}``.
+    """
+
+    permission_classes = [IsAuthenticated, IsActiveUser]
+    throttle_classes = [CustomerSessionRateThrottle]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        # The user's pending customer claim must commit on its own, even on sites with
+        # ATOMIC_REQUESTS, so that a retry reuses its idempotency key.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    def get_exception_handler(self) -> Any:
+        return handle_exception
+
+    @sensitive_variables("session", "data")
+    def post(self, request: Request) -> Response:
+        serializer = CustomerSessionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = create_customer_session(
+            request.user,  # type: ignore[arg-type]
+            serializer.validated_data.get("components"),
+            account=account_for(request),
+        )
+        data = CustomerSessionSerializer(session).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True, private=True)
+        return response

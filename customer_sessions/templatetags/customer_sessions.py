@@ -1,0 +1,138 @@
+"""``{% customer_session %}``: a fresh Customer Session secret for the page's user.
+
+Usage::
+
+    {% load customer_sessions %}
+    {% customer_session %}       {# <script id="customer-session" type="application/json"> #}
+    {% customer_session "cs-json" %}                {# the same, with another element id #}
+    {% customer_session components="pricing_table" %}
+    {% customer_session as cs %}                    {# binds a CustomerSession (or None) #}
+
+Read it in JavaScript with
+``JSON.parse(document.getElementById("customer-session").textContent)``.
+
+Every render creates a new session. For an anonymous user it renders nothing (binds
+``None``) and calls no one. When Stripe fails the page still renders, without the
+secret, and a warning is logged. The tag needs ``request`` in the context
+(``django.template.context_processors.request``) and refuses to render inside
+``{% cache %}``: a cached page would hand one user's secret to everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django import template
+from django.core.exceptions import ImproperlyConfigured
+from django.template.base import FilterExpression, Parser, Token
+from django.template.context import Context
+from django.templatetags.cache import CacheNode
+from django.utils.html import json_script
+from django.views.decorators.debug import sensitive_variables
+
+from ..exceptions import CustomerSessionError, StripeMisconfigured, UnknownComponents
+from ..middleware import mark_issued
+from ..services import CustomerSession, account_for, create_customer_session
+
+logger = logging.getLogger(__name__)
+register = template.Library()
+
+DEFAULT_ELEMENT_ID = "customer-session"
+TAG = "customer_session"
+_CACHE_MESSAGE = (
+    "{% customer_session %} cannot be used inside {% cache %}: the cached fragment would "
+    "give every visitor the same client secret. Move the tag outside the cached block."
+)
+_CACHE_RENDER = CacheNode.render.__code__
+
+
+class CustomerSessionNode(template.Node):
+    def __init__(
+        self,
+        element_id: FilterExpression | None,
+        components: FilterExpression | None,
+        target_var: str | None,
+    ) -> None:
+        self.element_id = element_id
+        self.components = components
+        self.target_var = target_var
+
+    @sensitive_variables()
+    def render(self, context: Context) -> str:
+        if _inside_cache_node():
+            raise template.TemplateSyntaxError(_CACHE_MESSAGE)
+        session = self._session(context)
+        if self.target_var is not None:
+            context[self.target_var] = session
+            return ""
+        if session is None:
+            return ""
+        element_id = self.element_id.resolve(context) if self.element_id else DEFAULT_ELEMENT_ID
+        return json_script(session.as_json(), str(element_id))
+
+    @sensitive_variables()
+    def _session(self, context: Context) -> CustomerSession | None:
+        request = context.get("request")
+        if request is None:
+            raise ImproperlyConfigured(
+                "{% customer_session %} needs the request in the template context: add "
+                "'django.template.context_processors.request' to the template engine's "
+                "context_processors, or render with render(request, …)."
+            )
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        components = self.components.resolve(context) if self.components else None
+        try:
+            session = create_customer_session(user, components, account=account_for(request))
+        except UnknownComponents:
+            raise
+        except CustomerSessionError as exc:
+            log = logger.error if isinstance(exc, StripeMisconfigured) else logger.warning
+            log(
+                "No customer session for user %s; the page renders without saved payment "
+                "methods: %s (%s)",
+                user.pk,
+                exc.code,
+                exc.detail,
+            )
+            return None
+        mark_issued(request)
+        return session
+
+
+def _inside_cache_node() -> bool:
+    """Whether a ``{% cache %}`` node is rendering us (through include or inheritance)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code is _CACHE_RENDER:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+@register.tag(TAG)
+def customer_session(parser: Parser, token: Token) -> CustomerSessionNode:
+    """Compile ``{% customer_session ["element-id"] [components="preset"] [as var] %}``."""
+    if any(command == "cache" for command, _ in parser.command_stack):
+        raise template.TemplateSyntaxError(_CACHE_MESSAGE)
+    bits = token.split_contents()[1:]
+    target_var = None
+    if len(bits) >= 2 and bits[-2] == "as":
+        target_var = bits[-1]
+        bits = bits[:-2]
+    element_id: FilterExpression | None = None
+    components: FilterExpression | None = None
+    for bit in bits:
+        name, sep, value = bit.partition("=")
+        if sep and name == "components" and components is None:
+            components = parser.compile_filter(value)
+        elif not sep and element_id is None and components is None and target_var is None:
+            element_id = parser.compile_filter(bit)
+        else:
+            raise template.TemplateSyntaxError(
+                f"Unexpected {bit!r} in {{% {TAG} %}}. Usage: "
+                f'{{% {TAG} ["element-id"] [components="preset"] [as var] %}}'
+            )
+    return CustomerSessionNode(element_id, components, target_var)
