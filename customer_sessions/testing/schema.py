@@ -242,6 +242,9 @@ def _object(schema: Mapping[str, Any], value: dict[str, Any], path: str) -> dict
     for key, item in value.items():
         sub = properties.get(key, extra if open_map else None)
         assert isinstance(sub, dict)
+        if key not in properties and item == "":
+            out[key] = ""  # a map entry (metadata[k]=): Stripe's "unset this key"
+            continue
         out[key] = _value(sub, item, _child(path, key))
     for key in schema.get("required", []):
         if key not in value:

@@ -504,6 +504,9 @@ class FakeStripe:
             entry = self._idempotency.get(slot)
             if entry is None:
                 self._idempotency[slot] = _Idempotent(fingerprint, request_id=raw.request_id)
+            # Decided on arrival: a request in flight now is answered 409 even if it
+            # finishes while this one is still being delayed.
+            stored = copy.deepcopy(entry.response) if entry is not None else None
         if entry is not None:
             self._sleep(pending_delay)
             if entry.fingerprint != fingerprint:
@@ -511,7 +514,7 @@ class FakeStripe:
                     400, IDEMPOTENCY_MISMATCH.format(key=key), type="idempotency_error"
                 )
                 return self._error_response(raw, error, request), False
-            if entry.response is None:
+            if stored is None:
                 error = _StripeError(
                     409,
                     IDEMPOTENCY_IN_USE.format(key=key),
@@ -519,10 +522,9 @@ class FakeStripe:
                     code="idempotency_key_in_use",
                 )
                 return self._error_response(raw, error, request), False
-            replay = copy.deepcopy(entry.response)
-            replay.headers["Original-Request"] = entry.request_id
-            replay.headers["Idempotent-Replayed"] = "true"
-            return replay, True
+            stored.headers["Original-Request"] = entry.request_id
+            stored.headers["Idempotent-Replayed"] = "true"
+            return stored, True
 
         try:
             self._sleep(pending_delay)
