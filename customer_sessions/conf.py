@@ -73,7 +73,7 @@ DEFAULTS: dict[str, Any] = {
 class AppSettings:
     """The merged settings, read once per change of ``settings.CUSTOMER_SESSIONS``."""
 
-    SECRET_KEY: str | None
+    SECRET_KEY: str | None = field(repr=False)
     PUBLISHABLE_KEY: str | None
     API_BASE: str | None
     API_VERSION: str | None

@@ -39,6 +39,7 @@ from .models import Mode, ReplacedStripeCustomer, StripeCustomer, new_idempotenc
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ClientSecret",
     "CustomerSession",
     "account_for",
     "create_customer_session",
@@ -46,6 +47,19 @@ __all__ = [
     "get_or_create_customer",
     "stripe_mode",
 ]
+
+
+class ClientSecret(str):
+    """A client secret: a plain ``str`` everywhere, but masked in ``repr()``.
+
+    Tracebacks (Django's technical 500 page shows every frame's locals with ``repr``),
+    ``%r`` log arguments and debuggers then show ``ClientSecret('cuss_secret_…')``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"ClientSecret('{self[:12]}…')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,17 +380,27 @@ def _create_session(
     user: AbstractBaseUser,
     customer_id: str,
     components: dict[str, Any],
-) -> stripe.CustomerSession | None:
-    """One Stripe request; ``None`` when Stripe does not know the customer."""
+) -> CustomerSession | None:
+    """One Stripe request; ``None`` when Stripe does not know the customer.
+
+    Stripe's response object (whose repr shows the secret) never leaves this frame.
+    """
     with _stripe_errors("create a customer session", user, customer_id):
         try:
-            return client.v1.customer_sessions.create(
+            response = client.v1.customer_sessions.create(
                 params={"customer": customer_id, "components": components}  # type: ignore[typeddict-item]
             )
         except stripe.InvalidRequestError as exc:
             if _is_missing_customer(exc):
                 return None
             raise
+    return CustomerSession(
+        client_secret=ClientSecret(response.client_secret),
+        expires_at=int(response.expires_at),
+        customer=customer_id,
+        livemode=bool(response.livemode),
+        components=tuple(name for name, value in components.items() if _enabled(value)),
+    )
 
 
 @sensitive_variables()
@@ -398,25 +422,18 @@ def create_customer_session(
     customer_id = _mapped_customer_id(user, mode, account) or _create_customer(
         client, user, mode, account
     )
-    session = _create_session(client, user, customer_id, params_components)
-    if session is None:
+    result = _create_session(client, user, customer_id, params_components)
+    if result is None:
         _replace_customer(user, mode, account, customer_id, ReplacedStripeCustomer.Reason.MISSING)
         customer_id = _mapped_customer_id(user, mode, account) or _create_customer(
             client, user, mode, account
         )
-        session = _create_session(client, user, customer_id, params_components)
-        if session is None:
+        result = _create_session(client, user, customer_id, params_components)
+        if result is None:
             logger.error(
                 "Stripe reports the new customer %s of user %s missing.", customer_id, user.pk
             )
             raise StripeInvalidRequest()
-    result = CustomerSession(
-        client_secret=session.client_secret,
-        expires_at=int(session.expires_at),
-        customer=customer_id,
-        livemode=bool(session.livemode),
-        components=tuple(name for name, value in params_components.items() if _enabled(value)),
-    )
     logger.info(
         "Created a customer session for user %s (customer %s, components %s).",
         user.pk,

@@ -44,10 +44,17 @@ class CustomerSessionRequestSerializer(serializers.Serializer[Any]):
         return attrs
 
 
+class SecretField(serializers.CharField):
+    """Keeps the value a :class:`~customer_sessions.services.ClientSecret` (masked repr)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class CustomerSessionSerializer(serializers.Serializer[Any]):
     """The 201 response body."""
 
-    client_secret = serializers.CharField(
+    client_secret = SecretField(
         help_text="Hand to Stripe.js as customerSessionClientSecret; never store it."
     )
     expires_at = serializers.IntegerField(help_text="When the secret expires (Unix time).")

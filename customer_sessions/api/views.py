@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -27,6 +28,21 @@ class IsActiveUser(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return bool(getattr(request.user, "is_active", False))
+
+
+class JSONOnly(BaseContentNegotiation):
+    """Always JSON, whatever ``Accept`` says: errors are never an HTML page."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        for parser in parsers:
+            if request.content_type.split(";")[0].strip() == parser.media_type:
+                return parser
+        return None
+
+    def select_renderer(
+        self, request: Request, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
 
 
 def _error_code(exc: exceptions.APIException) -> str:
@@ -70,8 +86,11 @@ class CustomerSessionView(APIView):
 
     permission_classes = [IsAuthenticated, IsActiveUser]
     throttle_classes = [CustomerSessionRateThrottle]
-    parser_classes = [JSONParser]
+    # JSON is what the docs show; form bodies are accepted too (an empty fetch() POST,
+    # a plain <form>), and validated by the same serializer.
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:
