@@ -126,6 +126,8 @@ def customer_session(parser: Parser, token: Token) -> CustomerSessionNode:
     components: FilterExpression | None = None
     for bit in bits:
         name, sep, value = bit.partition("=")
+        if bit == "as":
+            raise template.TemplateSyntaxError(f"'as' in {{% {TAG} %}} needs one variable name.")
         if sep and name == "components" and components is None:
             components = parser.compile_filter(value)
         elif not sep and element_id is None and components is None and target_var is None:
