@@ -80,7 +80,8 @@ def test_bad_body_is_400_and_never_reaches_stripe(fake_stripe, signed_in, body, 
     [
         ("[1, 2]", "application/json", 400, "invalid"),
         ("{not json", "application/json", 400, "parse_error"),
-        ("components=x", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        ("components", "text/plain", 415, "unsupported_media_type"),
+        ("customer=cus_x", "application/x-www-form-urlencoded", 400, "invalid"),
     ],
 )
 def test_malformed_requests_get_json_errors(

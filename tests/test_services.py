@@ -357,7 +357,13 @@ def test_a_flood_of_missing_customers_stops_replacing(fake_stripe, settings):
     assert ReplacedStripeCustomer.objects.count() == 2
 
 
-def test_a_customer_mapped_to_another_user_is_never_handed_out(fake_stripe, db):
+def test_a_customer_mapped_to_another_user_is_never_handed_out(fake_stripe, db, settings):
+    # Parameters that do not depend on the user, so Stripe can replay one user's create
+    # as another's.
+    settings.CUSTOMER_SESSIONS = {
+        **settings.CUSTOMER_SESSIONS,
+        "CUSTOMER_PARAMS": lambda user: {"description": "shop customer"},
+    }
     alice, bob = UserFactory.create_batch(2)
     alice_customer = get_or_create_customer(alice)
     alice_key = StripeCustomer.objects.get(user=alice).idempotency_key
