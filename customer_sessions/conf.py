@@ -66,6 +66,15 @@ DEFAULTS: dict[str, Any] = {
     # stops replacing and raises TooManyReplacements (the keys probably changed account).
     "REPLACEMENT_LIMIT": 10,
     "REPLACEMENT_WINDOW": 3600,
+    # Signing secret(s) of the site's Stripe webhook endpoint ("whsec_…"), a string or a
+    # list of strings (while rolling a secret). Without one the webhook view answers 500
+    # (and Stripe retries the events later).
+    "WEBHOOK_SECRET": None,
+    # Seconds an event's signature timestamp may be away from now before it is refused.
+    "WEBHOOK_TOLERANCE": 300,
+    # Requests per second that `manage.py customer_sessions_backfill` and
+    # `customer_sessions_verify` send to Stripe (live mode allows about 100 in total).
+    "BACKFILL_RATE": 20.0,
 }
 
 
@@ -86,6 +95,9 @@ class AppSettings:
     THROTTLE_RATE: str | None
     REPLACEMENT_LIMIT: int
     REPLACEMENT_WINDOW: int
+    WEBHOOK_SECRET: str | list[str] | None = field(repr=False)
+    WEBHOOK_TOLERANCE: int
+    BACKFILL_RATE: float
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def require_secret_key(self) -> str:
