@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +15,8 @@ class CustomerSessionsConfig(AppConfig):
         from . import __version__, checks, conf, redaction, services  # noqa: F401
 
         redaction.install()
+        if importlib.util.find_spec("drf_spectacular") is not None:
+            from .api import openapi  # noqa: F401 - registers the endpoint's schema
         stripe.set_app_info(
             "django-customer-sessions",
             version=__version__,

@@ -5,10 +5,14 @@
   (for example the project's Stripe double, ``http://127.0.0.1:12111``).
 - ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1/db``; default a SQLite file.
 - ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG`` (``1``/``0``), ``DJANGO_ALLOWED_HOSTS``.
+- ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0`` or ``unix:///run/redis.sock``; a cache
+  shared by every server process (the endpoint's throttle counts live there). Default: a
+  per-process memory cache, right for one process only.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -41,6 +45,11 @@ INSTALLED_APPS = [
     "customer_sessions",
     "project",
 ]
+# The demo serves its OpenAPI schema at /api/schema/ when drf-spectacular is installed
+# (it is part of the test extra, not a dependency of the app).
+SCHEMA = importlib.util.find_spec("drf_spectacular") is not None
+if SCHEMA:
+    INSTALLED_APPS.append("drf_spectacular")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -115,6 +124,22 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+if SCHEMA:
+    REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+    SPECTACULAR_SETTINGS = {
+        "TITLE": "django-customer-sessions demo",
+        "VERSION": "1",
+        "SERVE_INCLUDE_SCHEMA": False,
+    }
+
+# Several server processes must share one cache, or each counts throttles on its own.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
 
 CUSTOMER_SESSIONS = {
     "SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -12,3 +13,8 @@ urlpatterns = [
     path("api/", include("customer_sessions.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.SCHEMA:
+    from drf_spectacular.views import SpectacularAPIView
+
+    urlpatterns.append(path("api/schema/", SpectacularAPIView.as_view(), name="schema"))
