@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, NoReturn
 
 import stripe
@@ -41,11 +42,15 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ClientSecret",
     "CustomerSession",
+    "CustomerStatus",
     "account_for",
     "create_customer_session",
+    "fix_customer",
+    "forget_customer",
     "get_client",
     "get_or_create_customer",
     "stripe_mode",
+    "verify_customer",
 ]
 
 
@@ -304,8 +309,11 @@ def _replace_customer(
     account: str,
     old_customer_id: str,
     reason: ReplacedStripeCustomer.Reason,
-) -> None:
-    """Forget a customer Stripe no longer knows, keeping a record, so a new one is made."""
+) -> bool:
+    """Forget a customer Stripe no longer knows, keeping a record, so a new one is made.
+
+    Returns whether this call forgot it (``False`` when the mapping had moved on already).
+    """
     conf = get_settings()
     since = timezone.now() - timedelta(seconds=conf.REPLACEMENT_WINDOW)
     recent = ReplacedStripeCustomer.objects.filter(
@@ -353,6 +361,7 @@ def _replace_customer(
             account=account,
             reason=reason,
         )
+    return bool(replaced)
 
 
 def get_or_create_customer(user: AbstractBaseUser, *, account: str = "") -> str:
@@ -454,3 +463,94 @@ def create_customer_session(
 
 def _enabled(value: Any) -> bool:
     return isinstance(value, Mapping) and bool(value.get("enabled"))
+
+
+# --- checking and forgetting mappings (admin, management commands, webhooks) -----------
+
+
+class CustomerStatus(StrEnum):
+    """What Stripe says of a mapped customer (:func:`verify_customer`)."""
+
+    OK = "ok"
+    #: Stripe answers ``deleted: true`` (someone deleted it, in the dashboard say).
+    DELETED = "deleted"
+    #: Stripe does not know it (404 ``resource_missing``) with the configured key.
+    MISSING = "missing"
+    #: Stripe knows it in the other mode (a test customer asked for with a live key).
+    WRONG_MODE = "wrong_mode"
+    #: The mapping was made in the other mode than the configured key's: not asked.
+    OTHER_MODE = "other_mode"
+    #: A pending claim: there is no customer to ask about yet.
+    PENDING = "pending"
+
+
+def verify_customer(mapping: StripeCustomer) -> CustomerStatus:
+    """Ask Stripe whether ``mapping``'s customer still exists (one request, nothing changed).
+
+    Raises the app's exceptions when Stripe cannot answer (unreachable, key refused).
+    """
+    if mapping.is_pending:
+        return CustomerStatus.PENDING
+    mode = stripe_mode(get_settings().require_secret_key())
+    if mapping.mode != mode:
+        return CustomerStatus.OTHER_MODE
+    client = get_client(mapping.account)
+    with _stripe_errors("retrieve a customer", mapping.user, mapping.customer_id):
+        try:
+            customer = client.v1.customers.retrieve(mapping.customer_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise
+            if "a similar object exists in" in (exc.user_message or str(exc)):
+                return CustomerStatus.WRONG_MODE
+            return CustomerStatus.MISSING
+    if getattr(customer, "deleted", False):
+        return CustomerStatus.DELETED
+    return CustomerStatus.OK
+
+
+_REASONS = {
+    CustomerStatus.DELETED: ReplacedStripeCustomer.Reason.DELETED,
+    CustomerStatus.MISSING: ReplacedStripeCustomer.Reason.MISSING,
+    CustomerStatus.WRONG_MODE: ReplacedStripeCustomer.Reason.MISSING,
+}
+
+
+def forget_customer(
+    customer_id: str,
+    reason: ReplacedStripeCustomer.Reason | str,
+    *,
+    mode: Mode | str | None = None,
+    account: str | None = None,
+) -> bool:
+    """Unmap ``customer_id`` so its user's next session creates a new customer.
+
+    The same rules as when a session finds its customer missing: the old id is kept as a
+    :class:`ReplacedStripeCustomer` with ``reason``, ``customer_replaced`` is sent, and at
+    most ``REPLACEMENT_LIMIT`` customers per mode and account are forgotten within
+    ``REPLACEMENT_WINDOW`` (then :class:`TooManyReplacements`). ``mode``/``account``, when
+    given, must match the mapping's. Returns whether a mapping was forgotten.
+    """
+    rows = StripeCustomer.objects.select_related("user").filter(customer_id=customer_id)
+    if mode is not None:
+        rows = rows.filter(mode=mode)
+    if account is not None:
+        rows = rows.filter(account=account)
+    mapping = rows.first()
+    if mapping is None or not customer_id:
+        return False
+    return _replace_customer(
+        mapping.user,
+        Mode(mapping.mode),
+        mapping.account,
+        customer_id,
+        ReplacedStripeCustomer.Reason(reason),
+    )
+
+
+def fix_customer(mapping: StripeCustomer, status: CustomerStatus) -> bool:
+    """Forget ``mapping``'s customer if ``status`` says Stripe no longer has it."""
+    reason = _REASONS.get(status)
+    if reason is None:
+        return False
+    return forget_customer(mapping.customer_id, reason, mode=mapping.mode, account=mapping.account)
