@@ -58,7 +58,7 @@ class CustomerSessionViewSchema(OpenApiViewExtension):
     target_class = "customer_sessions.api.views.CustomerSessionView"
 
     def view_replacement(self) -> Any:
-        class Described(self.target_class):  # type: ignore[name-defined,misc]
+        class Described(self.target_class):  # type: ignore[name-defined]
             @extend_schema(
                 operation_id="customer_session_create",
                 summary="A fresh Customer Session for the signed-in user",
