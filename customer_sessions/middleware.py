@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
 
@@ -29,15 +31,29 @@ class CustomerSessionMiddleware:
 
     Put it anywhere after ``django.middleware.cache.UpdateCacheMiddleware`` in
     ``MIDDLEWARE`` (that is, closer to the view), so it runs before the page is cached.
-    Streaming and template responses are handled: a ``TemplateResponse`` is rendered
-    before middleware sees it.
+    A ``TemplateResponse`` is rendered before middleware sees it, so tags rendered there
+    count too. Works under WSGI and ASGI without a thread hop.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         response = self.get_response(request)
+        if was_issued(request):
+            never_cache_secret(response)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        response = await get_response(request)
         if was_issued(request):
             never_cache_secret(response)
         return response
