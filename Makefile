@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck migrations-check pytest clean
+.PHONY: demo test lint typecheck migrations-check package pytest clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 ## Runs everything CI runs: lint, types, migrations, the test suite.
-test: $(INSTALLED) lint typecheck migrations-check pytest
+test: $(INSTALLED) lint typecheck migrations-check package pytest
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -26,6 +26,14 @@ typecheck: $(INSTALLED)
 
 migrations-check: $(INSTALLED)
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## The wheel and sdist users install: built as pip would build them, metadata checked
+## (README renders as the PyPI page), contents checked by tests/test_packaging.py.
+package: $(INSTALLED)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	PACKAGE_DIST=dist $(BIN)/pytest -q -p no:cacheprovider tests/test_packaging.py
 
 pytest: $(INSTALLED)
 	$(BIN)/pytest
