@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "customer_sessions.middleware.CustomerSessionMiddleware",
+    # The demo's Content-Security-Policy: Stripe's documented origins and 'self' only.
+    "project.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"

@@ -1,14 +1,185 @@
+"""The demo's pages: the way we recommend wiring Customer Sessions into a site.
+
+Every page that shows saved payment methods gets a fresh Customer Session for the signed-in
+user, from ``{% customer_session %}`` (server-rendered pages) or ``POST
+/api/customer-session/`` (``/spa/``). Stripe objects that take money (PaymentIntents and
+SetupIntents) are created here, on the server, for the customer the app mapped to the user
+and with the amount fixed on the server: the browser only ever says "pay" or "save".
+"""
+
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+import stripe
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from customer_sessions.api.views import IsActiveUser, handle_exception
+from customer_sessions.services import account_for, get_client, get_or_create_customer
+
+logger = logging.getLogger(__name__)
+
+#: What the checkout sells. The browser never sends an amount: the server decides it.
+PRODUCT = {"name": "Field notebook, pack of 3", "amount": 1500, "currency": "usd"}
+
+#: The two checkout variants: pay now (a PaymentIntent) or save a card (a SetupIntent).
+MODES = ("payment", "setup")
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def _checkout_config(request: HttpRequest, mode: str) -> dict[str, Any]:
+    """What the checkout script needs, rendered with ``json_script`` (no secret in it)."""
+    return {
+        "publishableKey": settings.CUSTOMER_SESSIONS.get("PUBLISHABLE_KEY") or "",
+        "mode": mode,
+        "amount": PRODUCT["amount"],
+        "currency": PRODUCT["currency"],
+        "intentUrl": reverse("checkout-intent", kwargs={"mode": mode}),
+        "returnUrl": request.build_absolute_uri(reverse("checkout-done")),
+    }
+
+
 @login_required
-def checkout(request: HttpRequest) -> HttpResponse:
-    return render(request, "checkout.html")
+def checkout(request: HttpRequest, mode: str = "payment") -> HttpResponse:
+    """The Payment Element in deferred-intent mode, with the user's saved payment methods."""
+    if mode not in MODES:
+        raise Http404("No such checkout.")
+    return render(
+        request,
+        "checkout.html",
+        {"mode": mode, "product": PRODUCT, "config": _checkout_config(request, mode)},
+    )
+
+
+class IntentView(APIView):
+    """``POST /checkout/<mode>/intent/``: a PaymentIntent or SetupIntent for the signed-in user.
+
+    Answers ``{"client_secret"}`` for ``stripe.confirmPayment``/``confirmSetup``. The customer
+    is the one the app mapped to the user and the amount is :data:`PRODUCT`'s; the request
+    body is ignored. Errors are ``{"code", "detail"}``, like the app's endpoint.
+    """
+
+    permission_classes = [IsAuthenticated, IsActiveUser]
+    renderer_classes = [JSONRenderer]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Any:
+        # The app commits its customer claim on its own; keep requests non-atomic as it does.
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    def get_exception_handler(self) -> Any:
+        return handle_exception
+
+    @sensitive_variables("intent")
+    def post(self, request: Request, mode: str) -> Response:
+        if mode not in MODES:
+            raise Http404("No such checkout.")
+        account = account_for(request)
+        customer = get_or_create_customer(request.user, account=account)  # type: ignore[arg-type]
+        client = get_client(account)
+        try:
+            if mode == "payment":
+                intent = client.v1.payment_intents.create(
+                    params={
+                        "amount": PRODUCT["amount"],
+                        "currency": PRODUCT["currency"],
+                        "customer": customer,
+                        "description": PRODUCT["name"],
+                        "automatic_payment_methods": {"enabled": True},
+                    }
+                )
+            else:
+                intent = client.v1.setup_intents.create(
+                    params={
+                        "customer": customer,
+                        "usage": "off_session",
+                        "automatic_payment_methods": {"enabled": True},
+                    }
+                )
+        except stripe.StripeError as exc:
+            # Never log the exception's message: Stripe's messages can echo a key.
+            logger.warning(
+                "No %s intent for user %s, customer %s: %s (status %s, request %s)",
+                mode,
+                request.user.pk,
+                customer,
+                type(exc).__name__,
+                exc.http_status or "-",
+                exc.request_id or "-",
+            )
+            return Response(
+                {
+                    "code": "stripe_error",
+                    "detail": "Stripe could not start the payment. Nothing was charged; "
+                    "please try again.",
+                },
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        logger.info("Created %s for user %s, customer %s", intent.id, request.user.pk, customer)
+        response = Response({"client_secret": intent.client_secret})
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+
+@login_required
+def checkout_done(request: HttpRequest) -> HttpResponse:
+    """Where Stripe sends the customer back after a redirect-based payment or setup.
+
+    The intent is read from Stripe (never from the query string's status) and shown only if
+    it belongs to the user's customer.
+    """
+    intent_id = request.GET.get("payment_intent") or request.GET.get("setup_intent") or ""
+    context: dict[str, Any] = {"intent": None}
+    if intent_id.startswith(("pi_", "seti_")):
+        account = account_for(request)
+        customer = get_or_create_customer(request.user, account=account)  # type: ignore[arg-type]
+        client = get_client(account)
+        try:
+            if intent_id.startswith("pi_"):
+                intent = client.v1.payment_intents.retrieve(intent_id)
+            else:
+                intent = client.v1.setup_intents.retrieve(intent_id)
+        except stripe.StripeError as exc:
+            logger.warning("Cannot read %s: %s", intent_id, type(exc).__name__)
+        else:
+            if intent.customer == customer:
+                context["intent"] = {"id": intent.id, "status": intent.status}
+    return render(request, "checkout_done.html", context)
+
+
+@login_required
+def pricing_table(request: HttpRequest) -> HttpResponse:
+    return render(request, "pricing_table.html", {"table_id": settings.STRIPE_PRICING_TABLE_ID})
+
+
+@login_required
+def buy_button(request: HttpRequest) -> HttpResponse:
+    return render(request, "buy_button.html", {"button_id": settings.STRIPE_BUY_BUTTON_ID})
+
+
+@login_required
+def spa(request: HttpRequest) -> HttpResponse:
+    """A page that renders no secret: its script asks ``/api/customer-session/`` for one."""
+    config = {
+        "publishableKey": settings.CUSTOMER_SESSIONS.get("PUBLISHABLE_KEY") or "",
+        "sessionUrl": reverse("customer_sessions:customer-session"),
+        "amount": PRODUCT["amount"],
+        "currency": PRODUCT["currency"],
+    }
+    return render(request, "spa.html", {"product": PRODUCT, "config": config})
