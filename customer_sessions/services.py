@@ -5,21 +5,24 @@ The public Python API is :func:`create_customer_session` and :func:`get_or_creat
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import stripe
+from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.signals import setting_changed
 from django.db import IntegrityError, transaction
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -44,9 +47,12 @@ __all__ = [
     "CustomerSession",
     "CustomerStatus",
     "account_for",
+    "acreate_customer_session",
+    "aget_or_create_customer",
     "create_customer_session",
     "fix_customer",
     "forget_customer",
+    "get_async_client",
     "get_client",
     "get_or_create_customer",
     "stripe_mode",
@@ -121,7 +127,69 @@ def get_client(account: str = "") -> stripe.StripeClient:
     """The process-wide :class:`stripe.StripeClient` for the configured key and ``account``."""
     conf = get_settings()
     api_key = conf.require_secret_key()
-    cache_key = (
+    cache_key = _client_key(conf, api_key, account)
+    client = _clients.get(cache_key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(cache_key)
+            if client is None:
+                client = _clients[cache_key] = _new_client(
+                    conf, api_key, account, stripe.RequestsClient(timeout=conf.TIMEOUT)
+                )
+    return client
+
+
+# The async API's clients: one per event loop as well as per key and account, because an
+# httpx.AsyncClient's connections belong to the loop that opened them. A loop's clients go
+# when the loop is garbage-collected. Under uvicorn there is one loop per worker process,
+# so one client (and its pool of kept-alive connections to Stripe) per worker.
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], stripe.StripeClient]
+] = weakref.WeakKeyDictionary()
+
+
+def get_async_client(account: str = "") -> stripe.StripeClient:
+    """The running event loop's :class:`stripe.StripeClient` for ``account``, over httpx.
+
+    Its ``*_async`` methods await Stripe without blocking the loop. Needs the ``async``
+    extra (``pip install django-customer-sessions[async]``, which brings httpx).
+    """
+    loop = asyncio.get_running_loop()
+    conf = get_settings()
+    api_key = conf.require_secret_key()
+    cache_key = _client_key(conf, api_key, account)
+    with _clients_lock:
+        clients = _async_clients.setdefault(loop, {})
+        client = clients.get(cache_key)
+        if client is None:
+            client = clients[cache_key] = _new_client(
+                conf, api_key, account, _AsyncHTTPClient(timeout=conf.TIMEOUT)
+            )
+    return client
+
+
+class _AsyncHTTPClient(stripe.HTTPXClient):
+    """stripe-python's httpx client, keeping as many idle connections as it opens.
+
+    httpx keeps at most 20 idle connections by default: a worker serving more concurrent
+    sessions than that would open and close a connection to Stripe for most of them.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        limits = self.httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        self._client_async = self.httpx.AsyncClient(verify=self._verify(), limits=limits)
+
+    def _verify(self) -> Any:
+        if not self._verify_ssl_certs:
+            return False
+        import ssl
+
+        return ssl.create_default_context(cafile=stripe.ca_bundle_path)
+
+
+def _client_key(conf: AppSettings, api_key: str, account: str) -> tuple[Any, ...]:
+    return (
         api_key,
         account,
         conf.API_BASE,
@@ -129,23 +197,18 @@ def get_client(account: str = "") -> stripe.StripeClient:
         conf.MAX_NETWORK_RETRIES,
         conf.TIMEOUT,
     )
-    client = _clients.get(cache_key)
-    if client is None:
-        with _clients_lock:
-            client = _clients.get(cache_key)
-            if client is None:
-                client = _clients[cache_key] = _new_client(conf, api_key, account)
-    return client
 
 
-def _new_client(conf: AppSettings, api_key: str, account: str) -> stripe.StripeClient:
+def _new_client(
+    conf: AppSettings, api_key: str, account: str, http_client: stripe.HTTPClient
+) -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         stripe_account=account or None,
         stripe_version=conf.API_VERSION,
         base_addresses={"api": conf.API_BASE} if conf.API_BASE else None,
         max_network_retries=conf.MAX_NETWORK_RETRIES,
-        http_client=stripe.RequestsClient(timeout=conf.TIMEOUT),
+        http_client=http_client,
     )
 
 
@@ -154,6 +217,7 @@ def _drop_clients(*, setting: str, **kwargs: Any) -> None:
     if setting == SETTING_NAME:
         with _clients_lock:
             _clients.clear()
+            _async_clients.clear()
 
 
 def account_for(request: Any) -> str:
@@ -232,8 +296,19 @@ def _check_user(user: AbstractBaseUser | Any) -> None:
 
 def _mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
     """The confirmed customer of ``user`` or ``""``: exactly one query."""
+    return next(iter(_mapped_rows(user, mode, account)), "")
+
+
+async def _amapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
+    """:func:`_mapped_customer_id` with Django's async ORM: the same one query."""
+    async for customer_id in _mapped_rows(user, mode, account):
+        return customer_id
+    return ""
+
+
+def _mapped_rows(user: AbstractBaseUser, mode: Mode, account: str) -> Any:
     rows = StripeCustomer.objects.filter(user_id=user.pk, mode=mode, account=account)
-    return next(iter(rows.values_list("customer_id", flat=True)[:1]), "")
+    return rows.values_list("customer_id", flat=True)[:1]
 
 
 def _create_customer(
@@ -366,10 +441,12 @@ def _replace_customer(
 
 def get_or_create_customer(user: AbstractBaseUser, *, account: str = "") -> str:
     """The Stripe customer id of ``user`` in the configured mode, created on first use."""
-    _check_user(user)
-    client = get_client(account)
-    mode = stripe_mode(get_settings().require_secret_key())
-    return _mapped_customer_id(user, mode, account) or _create_customer(client, user, mode, account)
+    return _run(_customer_steps(user, account))
+
+
+async def aget_or_create_customer(user: AbstractBaseUser, *, account: str = "") -> str:
+    """:func:`get_or_create_customer` for async code (ASGI views, async tasks)."""
+    return await _arun(_customer_steps(user, account))
 
 
 # --- sessions ---------------------------------------------------------------------------
@@ -397,12 +474,40 @@ def _create_session(
     with _stripe_errors("create a customer session", user, customer_id):
         try:
             response = client.v1.customer_sessions.create(
-                params={"customer": customer_id, "components": components}  # type: ignore[typeddict-item]
+                params=_session_params(customer_id, components)
             )
         except stripe.InvalidRequestError as exc:
             if _is_missing_customer(exc):
                 return None
             raise
+    return _session_from(response, customer_id, components)
+
+
+@sensitive_variables()
+async def _acreate_session(
+    client: stripe.StripeClient,
+    user: AbstractBaseUser,
+    customer_id: str,
+    components: dict[str, Any],
+) -> CustomerSession | None:
+    """:func:`_create_session`, awaiting Stripe."""
+    with _stripe_errors("create a customer session", user, customer_id):
+        try:
+            response = await client.v1.customer_sessions.create_async(
+                params=_session_params(customer_id, components)
+            )
+        except stripe.InvalidRequestError as exc:
+            if _is_missing_customer(exc):
+                return None
+            raise
+    return _session_from(response, customer_id, components)
+
+
+def _session_params(customer_id: str, components: dict[str, Any]) -> Any:
+    return {"customer": customer_id, "components": components}
+
+
+def _session_from(response: Any, customer_id: str, components: dict[str, Any]) -> CustomerSession:
     return CustomerSession(
         client_secret=ClientSecret(response.client_secret),
         expires_at=int(response.expires_at),
@@ -423,21 +528,107 @@ def create_customer_session(
     customer is created first if they have none. Raises a subclass of
     :class:`~customer_sessions.exceptions.CustomerSessionError` when Stripe fails.
     """
+    return _run(_session_steps(user, components, account))
+
+
+@sensitive_variables()
+async def acreate_customer_session(
+    user: AbstractBaseUser, components: str | None = None, *, account: str = ""
+) -> CustomerSession:
+    """:func:`create_customer_session` for async code: awaits Stripe, blocks no thread.
+
+    Under ASGI one worker serves many users while Stripe answers. Same rules, same errors.
+    A user's first customer is still created in a worker thread (see :func:`_arun`).
+    """
+    return await _arun(_session_steps(user, components, account))
+
+
+# --- the rules, written once; run by calling (sync) or by awaiting (async) ----------------
+#
+# A session's rules (which customer, when to create or replace one, what is logged and
+# signalled) are generators that yield each I/O step they need and receive its result.
+# _run performs the steps by calling, _arun by awaiting; neither decides anything.
+
+
+@dataclass(frozen=True, slots=True)
+class _Mapped:
+    """Look up the user's confirmed customer id (one query); ``""`` when there is none."""
+
+    user: Any
+    mode: Mode
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class _NewCustomer:
+    """Create and map the user's customer (:func:`_create_customer`); its id."""
+
+    user: Any
+    mode: Mode
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class _NewSession:
+    """One Stripe request: a :class:`CustomerSession`, ``None`` if the customer is missing."""
+
+    user: Any
+    account: str
+    customer_id: str
+    components: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Replace:
+    """Forget a customer Stripe no longer has (:func:`_replace_customer`)."""
+
+    user: Any
+    mode: Mode
+    account: str
+    customer_id: str
+    reason: ReplacedStripeCustomer.Reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """Send a signal (receivers may do I/O)."""
+
+    signal: Signal
+    kwargs: dict[str, Any]
+
+
+_Step = _Mapped | _NewCustomer | _NewSession | _Replace | _Send
+_T = TypeVar("_T")
+
+
+def _customer_steps(user: AbstractBaseUser, account: str) -> Generator[_Step, Any, str]:
+    _check_user(user)
+    mode = stripe_mode(get_settings().require_secret_key())
+    return (yield from _mapped_or_new(user, mode, account))
+
+
+def _mapped_or_new(user: AbstractBaseUser, mode: Mode, account: str) -> Generator[_Step, Any, str]:
+    customer_id: str = yield _Mapped(user, mode, account)
+    if not customer_id:
+        customer_id = yield _NewCustomer(user, mode, account)
+    return customer_id
+
+
+@sensitive_variables()
+def _session_steps(
+    user: AbstractBaseUser, preset: str | None, account: str
+) -> Generator[_Step, Any, CustomerSession]:
     _check_user(user)
     conf = get_settings()
-    params_components = _components(conf, components)
-    client = get_client(account)
+    components = _components(conf, preset)
     mode = stripe_mode(conf.require_secret_key())
-    customer_id = _mapped_customer_id(user, mode, account) or _create_customer(
-        client, user, mode, account
-    )
-    result = _create_session(client, user, customer_id, params_components)
+    customer_id = yield from _mapped_or_new(user, mode, account)
+    result = yield _NewSession(user, account, customer_id, components)
     if result is None:
-        _replace_customer(user, mode, account, customer_id, ReplacedStripeCustomer.Reason.MISSING)
-        customer_id = _mapped_customer_id(user, mode, account) or _create_customer(
-            client, user, mode, account
-        )
-        result = _create_session(client, user, customer_id, params_components)
+        reason = ReplacedStripeCustomer.Reason.MISSING
+        yield _Replace(user, mode, account, customer_id, reason)
+        customer_id = yield from _mapped_or_new(user, mode, account)
+        result = yield _NewSession(user, account, customer_id, components)
         if result is None:
             logger.error(
                 "Stripe reports the new customer %s of user %s missing.", customer_id, user.pk
@@ -449,16 +640,84 @@ def create_customer_session(
         customer_id,
         ",".join(result.components),
     )
-    signals.session_created.send(
-        sender=StripeCustomer,
-        user=user,
-        customer_id=customer_id,
-        mode=mode,
-        account=account,
-        components=result.components,
-        expires_at=result.expires_at,
+    yield _Send(
+        signals.session_created,
+        {
+            "sender": StripeCustomer,
+            "user": user,
+            "customer_id": customer_id,
+            "mode": mode,
+            "account": account,
+            "components": result.components,
+            "expires_at": result.expires_at,
+        },
     )
     return result
+
+
+@sensitive_variables()
+def _run(steps: Generator[_Step, Any, _T]) -> _T:
+    """Perform ``steps`` by calling: the sync API (WSGI views, scripts, tasks)."""
+    result: Any = None
+    try:
+        while True:
+            step = steps.send(result)
+            if isinstance(step, _Mapped):
+                result = _mapped_customer_id(step.user, step.mode, step.account)
+            elif isinstance(step, _NewCustomer):
+                client = get_client(step.account)
+                result = _create_customer(client, step.user, step.mode, step.account)
+            elif isinstance(step, _NewSession):
+                client = get_client(step.account)
+                result = _create_session(client, step.user, step.customer_id, step.components)
+            elif isinstance(step, _Replace):
+                result = _replace_customer(
+                    step.user, step.mode, step.account, step.customer_id, step.reason
+                )
+            else:
+                result = step.signal.send(**step.kwargs)
+    except StopIteration as done:
+        return done.value
+    finally:
+        steps.close()
+
+
+@sensitive_variables()
+async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
+    """Perform ``steps`` by awaiting: the async API (ASGI views).
+
+    The mapping lookup uses Django's async ORM and the session request awaits Stripe over
+    httpx. Two rare steps run in a thread instead, because they need a transaction, which
+    Django's async ORM cannot hold: creating a user's first customer (it holds a row lock
+    while Stripe answers, so it runs with ``thread_sensitive=False``, in a thread of its
+    own, and never stalls the other requests' database work) and replacing a missing one.
+    """
+    result: Any = None
+    try:
+        while True:
+            step = steps.send(result)
+            if isinstance(step, _Mapped):
+                result = await _amapped_customer_id(step.user, step.mode, step.account)
+            elif isinstance(step, _NewCustomer):
+                client = get_client(step.account)
+                result = await sync_to_async(_create_customer, thread_sensitive=False)(
+                    client, step.user, step.mode, step.account
+                )
+            elif isinstance(step, _NewSession):
+                client = get_async_client(step.account)
+                result = await _acreate_session(
+                    client, step.user, step.customer_id, step.components
+                )
+            elif isinstance(step, _Replace):
+                result = await sync_to_async(_replace_customer)(
+                    step.user, step.mode, step.account, step.customer_id, step.reason
+                )
+            else:
+                result = await step.signal.asend(**step.kwargs)
+    except StopIteration as done:
+        return done.value
+    finally:
+        steps.close()
 
 
 def _enabled(value: Any) -> bool:
