@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
+import stripe
+from django.apps import apps
 from django.conf import settings
 from django.core import checks
 
@@ -61,4 +65,215 @@ def check_sqlite_transaction_mode(
             id="customer_sessions.W002",
         )
         for alias in _uses_sqlite_without_immediate()
+    ]
+
+
+_KEY_RE = re.compile(r"^(sk|rk|pk)_(test|live)_")
+_KINDS = {"sk": "secret", "rk": "restricted", "pk": "publishable"}
+
+
+def _key_kind_mode(key: Any) -> tuple[str, str] | None:
+    """``("sk" | "rk" | "pk", "test" | "live")`` read from a key's prefix, or None."""
+    match = _KEY_RE.match(key) if isinstance(key, str) else None
+    return (match.group(1), match.group(2)) if match else None
+
+
+@checks.register(checks.Tags.security)
+def check_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Keys of the wrong kind, or a publishable key of the other mode than the secret key."""
+    conf = get_settings()
+    errors: list[checks.CheckMessage] = []
+    secret = _key_kind_mode(conf.SECRET_KEY) if conf.SECRET_KEY else None
+    if conf.SECRET_KEY and (secret is None or secret[0] == "pk"):
+        errors.append(
+            checks.Error(
+                f"{SETTING_NAME}['SECRET_KEY'] is not a Stripe secret or restricted key.",
+                hint="Use the key that starts with sk_test_/sk_live_ (or rk_test_/rk_live_) "
+                "from https://dashboard.stripe.com/apikeys.",
+                id="customer_sessions.E002",
+            )
+        )
+        secret = None
+    public = _key_kind_mode(conf.PUBLISHABLE_KEY) if conf.PUBLISHABLE_KEY else None
+    if conf.PUBLISHABLE_KEY and (public is None or public[0] != "pk"):
+        errors.append(
+            checks.Error(
+                f"{SETTING_NAME}['PUBLISHABLE_KEY'] is not a Stripe publishable key.",
+                hint="It is sent to every browser: use the key that starts with pk_test_ or "
+                "pk_live_, never a secret or restricted key.",
+                id="customer_sessions.E006",
+            )
+        )
+        public = None
+    if secret and public and secret[1] != public[1]:
+        errors.append(
+            checks.Error(
+                f"{SETTING_NAME}['PUBLISHABLE_KEY'] is a {public[1]} mode key but "
+                f"{SETTING_NAME}['SECRET_KEY'] is a {secret[1]} mode key.",
+                hint="Stripe.js cannot use a Customer Session made in the other mode: take "
+                "both keys from the same mode of the same Stripe account.",
+                id="customer_sessions.E003",
+            )
+        )
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def check_live_key_with_debug(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    key = _key_kind_mode(get_settings().SECRET_KEY)
+    if key is None or key[1] != "live" or not settings.DEBUG:
+        return []
+    return [
+        checks.Warning(
+            f"{SETTING_NAME}['SECRET_KEY'] is a live mode key while DEBUG is True.",
+            hint="Real customers are created and a debug page can show request details; "
+            "use a test mode key (sk_test_…) while developing.",
+            id="customer_sessions.W003",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def check_stripe_console_log(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """stripe-python prints to stderr, past every logging filter, when told to."""
+    levels = {getattr(stripe, "log", None), os.environ.get("STRIPE_LOG")}
+    if "debug" in levels:
+        return [
+            checks.Error(
+                "stripe-python is told to print debug output to the console "
+                "(stripe.log or the STRIPE_LOG environment variable is 'debug').",
+                hint="It prints every response body, client secrets included, to stderr, "
+                "where no logging filter can remove them. Unset it; use the 'stripe' "
+                "logger if you need Stripe's request log.",
+                id="customer_sessions.E007",
+            )
+        ]
+    if "info" in levels:
+        return [
+            checks.Warning(
+                "stripe-python is told to print request lines to the console "
+                "(stripe.log or the STRIPE_LOG environment variable is 'info').",
+                hint="Its output goes to stderr past every logging filter. Unset it; use "
+                "the 'stripe' logger instead.",
+                id="customer_sessions.W004",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_restricted_key(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A restricted key's permissions cannot be read from the key: say which it needs."""
+    key = _key_kind_mode(get_settings().SECRET_KEY)
+    if key is None or key[0] != "rk":
+        return []
+    return [
+        checks.Info(
+            f"{SETTING_NAME}['SECRET_KEY'] is a restricted key; its permissions cannot be "
+            "checked without calling Stripe.",
+            hint="It needs Write access to Customers and to Customer Sessions. A missing "
+            "permission shows as 'stripe_misconfigured' errors (403 from Stripe).",
+            id="customer_sessions.I001",
+        )
+    ]
+
+
+_UPDATE_CACHE = "django.middleware.cache.UpdateCacheMiddleware"
+_OURS = "customer_sessions.middleware.CustomerSessionMiddleware"
+
+
+@checks.register(checks.Tags.caches, checks.Tags.security)
+def check_cache_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """With Django's page cache on, a page with a secret must be marked uncacheable in time."""
+    middleware = list(settings.MIDDLEWARE or [])
+    if _UPDATE_CACHE not in middleware:
+        return []
+    if _OURS not in middleware:
+        return [
+            checks.Error(
+                f"{_UPDATE_CACHE} is in MIDDLEWARE but {_OURS} is not.",
+                hint="Pages that render {% customer_session %} would be cached with one "
+                f"user's client secret in them. Add {_OURS} after {_UPDATE_CACHE}.",
+                id="customer_sessions.E004",
+            )
+        ]
+    if middleware.index(_OURS) < middleware.index(_UPDATE_CACHE):
+        return [
+            checks.Error(
+                f"{_OURS} is before {_UPDATE_CACHE} in MIDDLEWARE.",
+                hint="It must come after it (closer to the view), so that it marks a page "
+                "uncacheable before the cache middleware stores it.",
+                id="customer_sessions.E005",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def check_rest_framework(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if apps.is_installed("rest_framework"):
+        return []
+    return [
+        checks.Warning(
+            "'rest_framework' is not in INSTALLED_APPS.",
+            hint="The customer session endpoint is a Django REST framework view; add "
+            "'rest_framework' to INSTALLED_APPS.",
+            id="customer_sessions.W005",
+        )
+    ]
+
+
+_LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_throttle_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The endpoint's throttle counts in the default cache; per process, it barely limits."""
+    from .api.throttles import CustomerSessionRateThrottle
+
+    if CustomerSessionRateThrottle().get_rate() is None:
+        return []
+    caches = getattr(settings, "CACHES", None) or {}
+    backend = (caches.get("default") or {}).get(
+        "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+    )
+    if backend not in _LOCAL_CACHES:
+        return []
+    return [
+        checks.Warning(
+            f"The customer session throttle counts in the default cache, {backend}, which "
+            "is not shared between processes.",
+            hint="With several worker processes or servers each one counts on its own (and "
+            "DummyCache counts nothing), so the per-user limit is not enforced. Use a shared "
+            "cache (Redis, Memcached, database) as CACHES['default'].",
+            id="customer_sessions.W006",
+        )
+    ]
+
+
+_REQUEST_PROCESSOR = "django.template.context_processors.request"
+
+
+@checks.register(checks.Tags.templates)
+def check_request_context_processor(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """``{% customer_session %}`` reads the user from ``request`` in the template context."""
+    engines: list[Any] = list(settings.TEMPLATES)
+    for engine in engines:
+        if engine.get("BACKEND") != "django.template.backends.django.DjangoTemplates":
+            continue
+        processors = (engine.get("OPTIONS") or {}).get("context_processors") or []
+        if _REQUEST_PROCESSOR in processors:
+            return []
+    return [
+        checks.Warning(
+            f"'{_REQUEST_PROCESSOR}' is not in the context processors of a DjangoTemplates engine.",
+            hint="{% customer_session %} needs the request in the template context; add it "
+            "to TEMPLATES[…]['OPTIONS']['context_processors'].",
+            id="customer_sessions.W007",
+        )
     ]

@@ -1,0 +1,317 @@
+"""``manage.py check``: every check of the app, by its stable id and its whole message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+from django.core import checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from customer_sessions import checks as app_checks
+
+SK_TEST = "sk_test_abc123"
+SK_LIVE = "sk_live_abc123"
+RK_LIVE = "rk_live_abc123"
+PK_TEST = "pk_test_abc123"
+PK_LIVE = "pk_live_abc123"
+UPDATE = "django.middleware.cache.UpdateCacheMiddleware"
+FETCH = "django.middleware.cache.FetchFromCacheMiddleware"
+OURS = "customer_sessions.middleware.CustomerSessionMiddleware"
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+def keys(**values: Any) -> Any:
+    return override_settings(CUSTOMER_SESSIONS=values)
+
+
+def ids(messages: list[checks.CheckMessage]) -> list[str | None]:
+    return [m.id for m in messages if m.id and m.id.startswith("customer_sessions.")]
+
+
+# --- W001 / E001: no secret key --------------------------------------------------------
+
+
+def test_no_secret_key_is_a_warning_in_a_plain_check():
+    with keys():
+        assert app_checks.check_secret_key() == [
+            checks.Warning(
+                "CUSTOMER_SESSIONS['SECRET_KEY'] is not set; customer sessions will fail.",
+                hint="Set it to your Stripe secret key (sk_test_… while developing).",
+                id="customer_sessions.W001",
+            )
+        ]
+        # A build without secrets can still run migrate/collectstatic: no error.
+        call_command("check")
+
+
+def test_no_secret_key_is_an_error_under_deploy():
+    with keys():
+        assert app_checks.check_secret_key_deploy() == [
+            checks.Error(
+                "CUSTOMER_SESSIONS['SECRET_KEY'] is not set.",
+                hint="Set it to your Stripe secret key (sk_live_… in production).",
+                id="customer_sessions.E001",
+            )
+        ]
+        with pytest.raises(SystemCheckError, match=r"customer_sessions\.E001"):
+            call_command("check", deploy=True)
+
+
+def test_a_secret_key_silences_w001_and_e001():
+    with keys(SECRET_KEY=SK_TEST):
+        assert app_checks.check_secret_key() == []
+        assert app_checks.check_secret_key_deploy() == []
+
+
+# --- W002: SQLite -------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_sqlite_without_immediate_is_a_warning():
+    databases = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.sqlite3"}}
+    with override_settings(DATABASES=databases):
+        assert app_checks.check_sqlite_transaction_mode() == [
+            checks.Warning(
+                "Database 'default' is SQLite without OPTIONS['transaction_mode'] = 'IMMEDIATE'.",
+                hint=(
+                    "Concurrent first requests of a new user can then fail with 'database is "
+                    "locked'. Set DATABASES[…]['OPTIONS'] = {'transaction_mode': 'IMMEDIATE'}."
+                ),
+                id="customer_sessions.W002",
+            )
+        ]
+    databases["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}  # type: ignore[assignment]
+    with override_settings(DATABASES=databases):
+        assert app_checks.check_sqlite_transaction_mode() == []
+
+
+# --- E002 / E003 / E006: keys -------------------------------------------------------------
+
+
+def test_publishable_key_of_the_other_mode_is_an_error():
+    expected = checks.Error(
+        "CUSTOMER_SESSIONS['PUBLISHABLE_KEY'] is a live mode key but "
+        "CUSTOMER_SESSIONS['SECRET_KEY'] is a test mode key.",
+        hint="Stripe.js cannot use a Customer Session made in the other mode: take "
+        "both keys from the same mode of the same Stripe account.",
+        id="customer_sessions.E003",
+    )
+    with keys(SECRET_KEY=SK_TEST, PUBLISHABLE_KEY=PK_LIVE):
+        assert app_checks.check_keys() == [expected]
+    with keys(SECRET_KEY=RK_LIVE, PUBLISHABLE_KEY=PK_TEST):
+        assert [m.id for m in app_checks.check_keys()] == ["customer_sessions.E003"]
+    with keys(SECRET_KEY=SK_LIVE, PUBLISHABLE_KEY=PK_LIVE):
+        assert app_checks.check_keys() == []
+    with keys(SECRET_KEY=SK_TEST):  # no publishable key: nothing to compare
+        assert app_checks.check_keys() == []
+
+
+def test_a_publishable_key_as_secret_key_is_an_error():
+    with keys(SECRET_KEY=PK_TEST, PUBLISHABLE_KEY=PK_TEST):
+        assert app_checks.check_keys() == [
+            checks.Error(
+                "CUSTOMER_SESSIONS['SECRET_KEY'] is not a Stripe secret or restricted key.",
+                hint="Use the key that starts with sk_test_/sk_live_ (or rk_test_/rk_live_) "
+                "from https://dashboard.stripe.com/apikeys.",
+                id="customer_sessions.E002",
+            )
+        ]
+
+
+def test_a_secret_key_as_publishable_key_is_an_error():
+    """The publishable key is rendered into pages: a secret key there is a leak."""
+    with keys(SECRET_KEY=SK_TEST, PUBLISHABLE_KEY=SK_TEST):
+        assert app_checks.check_keys() == [
+            checks.Error(
+                "CUSTOMER_SESSIONS['PUBLISHABLE_KEY'] is not a Stripe publishable key.",
+                hint="It is sent to every browser: use the key that starts with pk_test_ or "
+                "pk_live_, never a secret or restricted key.",
+                id="customer_sessions.E006",
+            )
+        ]
+
+
+# --- W003: live key with DEBUG ------------------------------------------------------------
+
+
+def test_live_key_with_debug_is_a_warning():
+    expected = checks.Warning(
+        "CUSTOMER_SESSIONS['SECRET_KEY'] is a live mode key while DEBUG is True.",
+        hint="Real customers are created and a debug page can show request details; "
+        "use a test mode key (sk_test_…) while developing.",
+        id="customer_sessions.W003",
+    )
+    with keys(SECRET_KEY=SK_LIVE), override_settings(DEBUG=True):
+        assert app_checks.check_live_key_with_debug() == [expected]
+    with keys(SECRET_KEY=SK_LIVE), override_settings(DEBUG=False):
+        assert app_checks.check_live_key_with_debug() == []
+    with keys(SECRET_KEY=SK_TEST), override_settings(DEBUG=True):
+        assert app_checks.check_live_key_with_debug() == []
+
+
+# --- E007 / W004: stripe-python printing to the console -----------------------------------
+
+
+def test_stripe_debug_console_output_is_an_error(monkeypatch):
+    monkeypatch.delenv("STRIPE_LOG", raising=False)
+    assert app_checks.check_stripe_console_log() == []
+    monkeypatch.setattr(stripe, "log", "debug")
+    assert app_checks.check_stripe_console_log() == [
+        checks.Error(
+            "stripe-python is told to print debug output to the console "
+            "(stripe.log or the STRIPE_LOG environment variable is 'debug').",
+            hint="It prints every response body, client secrets included, to stderr, "
+            "where no logging filter can remove them. Unset it; use the 'stripe' "
+            "logger if you need Stripe's request log.",
+            id="customer_sessions.E007",
+        )
+    ]
+
+
+def test_stripe_info_console_output_from_the_environment_is_a_warning(monkeypatch):
+    monkeypatch.setattr(stripe, "log", None)
+    monkeypatch.setenv("STRIPE_LOG", "info")
+    assert app_checks.check_stripe_console_log() == [
+        checks.Warning(
+            "stripe-python is told to print request lines to the console "
+            "(stripe.log or the STRIPE_LOG environment variable is 'info').",
+            hint="Its output goes to stderr past every logging filter. Unset it; use "
+            "the 'stripe' logger instead.",
+            id="customer_sessions.W004",
+        )
+    ]
+    monkeypatch.setenv("STRIPE_LOG", "debug")
+    assert ids(app_checks.check_stripe_console_log()) == ["customer_sessions.E007"]
+
+
+# --- I001: restricted keys ----------------------------------------------------------------
+
+
+def test_restricted_key_names_the_permissions_it_needs_under_deploy():
+    with keys(SECRET_KEY=RK_LIVE):
+        assert app_checks.check_restricted_key() == [
+            checks.Info(
+                "CUSTOMER_SESSIONS['SECRET_KEY'] is a restricted key; its permissions cannot "
+                "be checked without calling Stripe.",
+                hint="It needs Write access to Customers and to Customer Sessions. A missing "
+                "permission shows as 'stripe_misconfigured' errors (403 from Stripe).",
+                id="customer_sessions.I001",
+            )
+        ]
+        assert "customer_sessions.I001" not in ids(checks.run_checks())
+        assert "customer_sessions.I001" in ids(checks.run_checks(include_deployment_checks=True))
+    with keys(SECRET_KEY=SK_LIVE):
+        assert app_checks.check_restricted_key() == []
+
+
+# --- E004 / E005: the page cache ----------------------------------------------------------
+
+
+def test_cache_middleware_without_ours_is_an_error():
+    with override_settings(MIDDLEWARE=[UPDATE, "django.middleware.common.CommonMiddleware", FETCH]):
+        assert app_checks.check_cache_middleware() == [
+            checks.Error(
+                f"{UPDATE} is in MIDDLEWARE but {OURS} is not.",
+                hint="Pages that render {% customer_session %} would be cached with one "
+                f"user's client secret in them. Add {OURS} after {UPDATE}.",
+                id="customer_sessions.E004",
+            )
+        ]
+
+
+def test_our_middleware_before_the_cache_middleware_is_an_error():
+    with override_settings(MIDDLEWARE=[OURS, UPDATE, FETCH]):
+        assert app_checks.check_cache_middleware() == [
+            checks.Error(
+                f"{OURS} is before {UPDATE} in MIDDLEWARE.",
+                hint="It must come after it (closer to the view), so that it marks a page "
+                "uncacheable before the cache middleware stores it.",
+                id="customer_sessions.E005",
+            )
+        ]
+
+
+def test_cache_middleware_in_the_right_order_or_absent_is_fine():
+    with override_settings(MIDDLEWARE=[UPDATE, FETCH, OURS]):
+        assert app_checks.check_cache_middleware() == []
+    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"]):
+        assert app_checks.check_cache_middleware() == []
+
+
+# --- W005: rest_framework -----------------------------------------------------------------
+
+
+def test_rest_framework_missing_from_installed_apps_is_a_warning(settings):
+    apps_without = [a for a in settings.INSTALLED_APPS if a != "rest_framework"]
+    with override_settings(INSTALLED_APPS=apps_without):
+        assert app_checks.check_rest_framework() == [
+            checks.Warning(
+                "'rest_framework' is not in INSTALLED_APPS.",
+                hint="The customer session endpoint is a Django REST framework view; add "
+                "'rest_framework' to INSTALLED_APPS.",
+                id="customer_sessions.W005",
+            )
+        ]
+    assert app_checks.check_rest_framework() == []
+
+
+# --- W006: a process-local throttle cache -------------------------------------------------
+
+
+def test_process_local_throttle_cache_is_a_deploy_warning():
+    expected = checks.Warning(
+        f"The customer session throttle counts in the default cache, {LOCMEM}, which "
+        "is not shared between processes.",
+        hint="With several worker processes or servers each one counts on its own (and "
+        "DummyCache counts nothing), so the per-user limit is not enforced. Use a shared "
+        "cache (Redis, Memcached, database) as CACHES['default'].",
+        id="customer_sessions.W006",
+    )
+    with override_settings(CACHES={"default": {"BACKEND": LOCMEM}}):
+        assert app_checks.check_throttle_cache() == [expected]
+        assert "customer_sessions.W006" not in ids(checks.run_checks())
+        assert "customer_sessions.W006" in ids(checks.run_checks(include_deployment_checks=True))
+    shared = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"}
+    }
+    with override_settings(CACHES=shared):
+        assert app_checks.check_throttle_cache() == []
+
+
+def test_throttle_cache_does_not_matter_when_throttling_is_off():
+    with (
+        override_settings(CACHES={"default": {"BACKEND": LOCMEM}}),
+        keys(SECRET_KEY=SK_TEST, THROTTLE_RATE=None),
+    ):
+        assert app_checks.check_throttle_cache() == []
+
+
+# --- W007: the request context processor --------------------------------------------------
+
+
+def test_missing_request_context_processor_is_a_warning(settings):
+    engine = {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.contrib.auth.context_processors.auth"]},
+    }
+    with override_settings(TEMPLATES=[engine]):
+        assert app_checks.check_request_context_processor() == [
+            checks.Warning(
+                "'django.template.context_processors.request' is not in the context "
+                "processors of a DjangoTemplates engine.",
+                hint="{% customer_session %} needs the request in the template context; add it "
+                "to TEMPLATES[…]['OPTIONS']['context_processors'].",
+                id="customer_sessions.W007",
+            )
+        ]
+    assert app_checks.check_request_context_processor() == []
+
+
+def test_the_demo_settings_pass_every_plain_check():
+    with keys(SECRET_KEY=SK_TEST, PUBLISHABLE_KEY=PK_TEST):
+        assert ids(checks.run_checks()) == []
