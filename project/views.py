@@ -33,7 +33,12 @@ from customer_sessions.services import account_for, get_client, get_or_create_cu
 logger = logging.getLogger(__name__)
 
 #: What the checkout sells. The browser never sends an amount: the server decides it.
-PRODUCT = {"name": "Field notebook, pack of 3", "amount": 1500, "currency": "usd"}
+PRODUCT = {
+    "name": "Field notebook, pack of 3",
+    "amount": 1500,
+    "currency": "usd",
+    "price": "$15.00",
+}
 
 #: The two checkout variants: pay now (a PaymentIntent) or save a card (a SetupIntent).
 MODES = ("payment", "setup")
@@ -177,9 +182,7 @@ def buy_button(request: HttpRequest) -> HttpResponse:
 def spa(request: HttpRequest) -> HttpResponse:
     """A page that renders no secret: its script asks ``/api/customer-session/`` for one."""
     config = {
-        "publishableKey": settings.CUSTOMER_SESSIONS.get("PUBLISHABLE_KEY") or "",
+        **_checkout_config(request, "payment"),
         "sessionUrl": reverse("customer_sessions:customer-session"),
-        "amount": PRODUCT["amount"],
-        "currency": PRODUCT["currency"],
     }
     return render(request, "spa.html", {"product": PRODUCT, "config": config})
