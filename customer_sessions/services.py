@@ -21,7 +21,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.signals import setting_changed
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, transaction
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -700,7 +700,7 @@ async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
                 result = await _amapped_customer_id(step.user, step.mode, step.account)
             elif isinstance(step, _NewCustomer):
                 client = get_client(step.account)
-                result = await sync_to_async(_create_customer, thread_sensitive=False)(
+                result = await sync_to_async(_create_customer_in_a_thread, thread_sensitive=False)(
                     client, step.user, step.mode, step.account
                 )
             elif isinstance(step, _NewSession):
@@ -718,6 +718,16 @@ async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
         return done.value
     finally:
         steps.close()
+
+
+def _create_customer_in_a_thread(
+    client: stripe.StripeClient, user: AbstractBaseUser, mode: Mode, account: str
+) -> str:
+    try:
+        return _create_customer(client, user, mode, account)
+    finally:
+        # No request starts or ends in this thread to close its database connection.
+        close_old_connections()
 
 
 def _enabled(value: Any) -> bool:
