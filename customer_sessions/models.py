@@ -106,3 +106,21 @@ class ReplacedStripeCustomer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} ({self.get_reason_display()})"
+
+
+class ProcessedWebhookEvent(models.Model):
+    """A Stripe event the webhook endpoint acted on, kept so a replay changes nothing."""
+
+    event_id = models.CharField(_("event id"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=255)
+    livemode = models.BooleanField(_("live mode"))
+    account = models.CharField(_("connected account"), max_length=255, blank=True, default="")
+    processed_at = models.DateTimeField(_("processed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("processed webhook event")
+        verbose_name_plural = _("processed webhook events")
+        ordering = ["-processed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ({self.type})"

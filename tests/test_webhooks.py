@@ -1,0 +1,252 @@
+"""The webhook endpoint, fed real signed payloads (HMAC-SHA256 as Stripe documents it)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from customer_sessions import signals
+from customer_sessions.models import ProcessedWebhookEvent, ReplacedStripeCustomer, StripeCustomer
+from customer_sessions.services import create_customer_session, get_or_create_customer
+
+from .conftest import customer_creates
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec_" + "a1b2c3d4" * 4
+URL = "/api/webhook/"
+
+
+def sign(payload: str, secret: str = SECRET, timestamp: int | None = None) -> str:
+    """The ``Stripe-Signature`` header: ``t=<unix time>,v1=<hex HMAC-SHA256 of "t.payload">``."""
+    t = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={mac}"
+
+
+def event(
+    customer_id: str,
+    *,
+    type: str = "customer.deleted",  # noqa: A002
+    livemode: bool = False,
+    account: str | None = None,
+    event_id: str | None = None,
+) -> str:
+    body: dict[str, Any] = {
+        "id": event_id or "evt_" + secrets.token_hex(12),
+        "object": "event",
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "data": {"object": {"id": customer_id, "object": "customer", "email": "a@example.com"}},
+        "livemode": livemode,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": type,
+    }
+    if account is not None:
+        body["account"] = account
+    return json.dumps(body)
+
+
+def post(client: Client, payload: str, signature: str | None) -> Any:
+    headers = {} if signature is None else {"HTTP_STRIPE_SIGNATURE": signature}
+    return client.post(URL, data=payload, content_type="application/json", **headers)
+
+
+@pytest.fixture
+def webhook(fake_stripe) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The app pointed at the Stripe double, with a webhook signing secret."""
+    with override_settings(
+        CUSTOMER_SESSIONS={**settings.CUSTOMER_SESSIONS, "WEBHOOK_SECRET": SECRET}
+    ):
+        yield fake_stripe
+
+
+@pytest.fixture
+def mapped(webhook, user):  # type: ignore[no-untyped-def]
+    """A user whose customer exists in Stripe (test mode, platform)."""
+    return StripeCustomer.objects.get(customer_id=get_or_create_customer(user))
+
+
+def test_the_endpoint_is_mounted_by_the_app_urls():
+    assert reverse("customer_sessions:webhook") == URL
+
+
+def test_customer_deleted_forgets_the_mapping_and_the_next_session_makes_a_new_customer(
+    webhook, mapped, user
+):
+    old = mapped.customer_id
+    webhook.delete_customer(old)  # someone deleted it in the dashboard
+    replaced: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        replaced.append(kwargs)
+
+    signals.customer_replaced.connect(receiver)
+    try:
+        response = post(Client(enforce_csrf_checks=True), payload := event(old), sign(payload))
+    finally:
+        signals.customer_replaced.disconnect(receiver)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["code"] == "processed"
+    mapped.refresh_from_db()
+    assert mapped.customer_id == ""
+    record = ReplacedStripeCustomer.objects.get()
+    assert (record.user, record.customer_id, record.reason) == (user, old, "deleted")
+    assert [(r["old_customer_id"], r["reason"]) for r in replaced] == [(old, "deleted")]
+
+    session = create_customer_session(user)
+    assert session.customer != old
+    assert StripeCustomer.objects.get(user=user).customer_id == session.customer
+    assert customer_creates(webhook) == 2
+
+
+def test_a_replayed_event_answers_200_and_changes_nothing(webhook, mapped, user):
+    payload = event(mapped.customer_id)
+    assert post(Client(), payload, sign(payload)).json()["code"] == "processed"
+    new_customer = create_customer_session(user).customer
+
+    # Stripe (or anyone who captured it) sends the same event again, freshly signed.
+    response = post(Client(), payload, sign(payload))
+
+    assert response.status_code == 200
+    assert response.json()["code"] == "duplicate"
+    assert ProcessedWebhookEvent.objects.count() == 1
+    assert ReplacedStripeCustomer.objects.count() == 1
+    assert StripeCustomer.objects.get(user=user).customer_id == new_customer
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        pytest.param(lambda p: sign(p, secret="whsec_someone_else"), id="other-secret"),
+        pytest.param(lambda p: sign(p + " "), id="other-payload"),
+        pytest.param(lambda p: None, id="no-header"),
+        pytest.param(lambda p: "t=1,v1=", id="garbage"),
+        pytest.param(lambda p: sign(p).replace("v1=", "v0="), id="other-scheme"),
+    ],
+)
+def test_a_bad_signature_answers_400_and_changes_nothing(webhook, mapped, signature):
+    payload = event(mapped.customer_id)
+
+    response = post(Client(), payload, signature(payload))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_signature"
+    mapped.refresh_from_db()
+    assert mapped.customer_id.startswith("cus_")
+    assert not ReplacedStripeCustomer.objects.exists()
+    assert not ProcessedWebhookEvent.objects.exists()
+
+
+def test_a_signature_older_than_the_tolerance_is_refused(webhook, mapped):
+    payload = event(mapped.customer_id)
+    stale = sign(payload, timestamp=int(time.time()) - 301)
+
+    assert post(Client(), payload, stale).status_code == 400
+    mapped.refresh_from_db()
+    assert mapped.customer_id
+
+    conf = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_TOLERANCE": 600}
+    with override_settings(CUSTOMER_SESSIONS=conf):
+        assert post(Client(), payload, stale).status_code == 200
+    mapped.refresh_from_db()
+    assert mapped.customer_id == ""
+
+
+def test_a_rolled_secret_is_accepted_while_both_are_configured(webhook, mapped):
+    new_secret = "whsec_" + "e5f6" * 8
+    conf = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_SECRET": [new_secret, SECRET]}
+    payload = event(mapped.customer_id)
+    with override_settings(CUSTOMER_SESSIONS=conf):
+        assert post(Client(), payload, sign(payload, secret=SECRET)).status_code == 200
+
+
+def test_without_a_signing_secret_every_event_is_refused_with_500(fake_stripe, user):
+    mapping = StripeCustomer.objects.get(customer_id=get_or_create_customer(user))
+    payload = event(mapping.customer_id)
+
+    response = post(Client(), payload, sign(payload))
+
+    assert response.status_code == 500
+    assert response.json()["code"] == "webhook_misconfigured"
+    mapping.refresh_from_db()
+    assert mapping.customer_id
+
+
+def test_other_event_types_are_acknowledged_and_ignored(webhook, mapped):
+    payload = event(mapped.customer_id, type="customer.updated")
+
+    response = post(Client(), payload, sign(payload))
+
+    assert (response.status_code, response.json()["code"]) == (200, "ignored")
+    mapped.refresh_from_db()
+    assert mapped.customer_id
+    assert not ProcessedWebhookEvent.objects.exists()
+
+
+def test_an_event_of_the_other_mode_or_account_changes_nothing(webhook, mapped):
+    for payload in (
+        event(mapped.customer_id, livemode=True),
+        event(mapped.customer_id, account="acct_1Other"),
+    ):
+        assert post(Client(), payload, sign(payload)).status_code == 200
+    mapped.refresh_from_db()
+    assert mapped.customer_id.startswith("cus_")
+    assert not ReplacedStripeCustomer.objects.exists()
+
+
+def test_a_connected_accounts_event_forgets_that_accounts_mapping_only(webhook, user):
+    platform = get_or_create_customer(user)
+    connected = get_or_create_customer(user, account="acct_1Connected")
+    payload = event(connected, account="acct_1Connected")
+
+    assert post(Client(), payload, sign(payload)).status_code == 200
+
+    rows = dict(StripeCustomer.objects.filter(user=user).values_list("account", "customer_id"))
+    assert rows == {"": platform, "acct_1Connected": ""}
+
+
+def test_past_the_replacement_limit_the_event_fails_and_is_delivered_again(webhook, mapped):
+    payload = event(mapped.customer_id)
+    strict = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_SECRET": SECRET, "REPLACEMENT_LIMIT": 0}
+    with override_settings(CUSTOMER_SESSIONS=strict):
+        response = post(Client(), payload, sign(payload))
+    assert (response.status_code, response.json()["code"]) == (500, "not_processed")
+    mapped.refresh_from_db()
+    assert mapped.customer_id
+    assert not ProcessedWebhookEvent.objects.exists()
+
+    # Stripe retries later; by then the limit allows it.
+    assert post(Client(), payload, sign(payload)).json()["code"] == "processed"
+    mapped.refresh_from_db()
+    assert mapped.customer_id == ""
+
+
+def test_only_post_is_allowed(webhook):
+    assert Client().get(URL).status_code == 405
+
+
+def test_a_signed_body_that_is_not_json_is_refused(webhook):
+    payload = "not json"
+    assert post(Client(), payload, sign(payload)).status_code == 400
+
+
+def test_another_users_mapping_is_untouched(webhook, mapped):
+    other = StripeCustomer.objects.get(customer_id=get_or_create_customer(UserFactory()))
+    payload = event(mapped.customer_id)
+    post(Client(), payload, sign(payload))
+    other.refresh_from_db()
+    assert other.customer_id.startswith("cus_")
