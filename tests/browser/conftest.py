@@ -1,0 +1,127 @@
+"""A real browser against the demo site: Debian's Chromium driven by Playwright.
+
+The site runs in pytest-django's ``live_server`` (a real threaded server) talking to the
+``fake_stripe`` double. Js.stripe.com cannot be reached from here, so every request for it is
+answered with ``stripe_stub.js``, a recording stand-in; every other request that does not go
+to the live server is refused (and listed in ``Browser.blocked``, which tests expect empty).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless, and off the network: no Google services, updates, sync or QUIC probes.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STRIPE_STUB = (Path(__file__).parent / "stripe_stub.js").read_text()
+PASSWORD = "a-long-demo-password"
+
+# Playwright's sync API keeps an asyncio loop on the test's thread between calls; the test
+# code itself is synchronous, so Django's ORM may run there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium); "
+            "CI installs it, so these tests always run there"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # launch() gives the browser a fresh, temporary user data directory.
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Browser:
+    """One signed-out browser profile on the live site."""
+
+    page: Any
+    base_url: str
+    blocked: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    stripe_js_requests: list[str] = field(default_factory=list)
+
+    def goto(self, path: str) -> Any:
+        return self.page.goto(self.base_url + path)
+
+    def sign_in(self, username: str, password: str = PASSWORD, next_path: str = "") -> None:
+        """Through the real login form, as a person would."""
+        self.goto("/accounts/login/" + (f"?next={next_path}" if next_path else ""))
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state()
+
+    def stripe_calls(self, name: str | None = None) -> list[dict[str, Any]]:
+        calls = self.page.evaluate("window.__stripeCalls || []")
+        return [c["args"] for c in calls if name is None or c["name"] == name]
+
+    def wait_for_call(self, name: str, count: int = 1) -> list[dict[str, Any]]:
+        self.page.wait_for_function(
+            "([name, count]) => (window.__stripeCalls || [])"
+            ".filter(c => c.name === name).length >= count",
+            arg=[name, count],
+        )
+        return self.stripe_calls(name)
+
+
+@pytest.fixture
+def browser(chromium: Any, live_server: Any, fake_stripe: Any) -> Iterator[Browser]:
+    context = chromium.new_context(viewport={"width": 1100, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    result = Browser(page=page, base_url=live_server.url)
+    local = urlsplit(live_server.url).netloc
+
+    def handler(route: Any, request: Any) -> None:
+        url = urlsplit(request.url)
+        if url.netloc == local:
+            route.continue_()
+        elif url.scheme == "https" and url.netloc == "js.stripe.com":
+            result.stripe_js_requests.append(request.url)
+            route.fulfill(status=200, content_type="application/javascript", body=STRIPE_STUB)
+        else:
+            result.blocked.append(request.url)
+            route.abort()
+
+    context.route("**/*", handler)
+    page.on(
+        "console",
+        lambda msg: result.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: result.console_errors.append(str(exc)))
+    try:
+        yield result
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def demo_user(transactional_db: None) -> Any:
+    from tests.factories import UserFactory
+
+    return UserFactory(username="ada", password=PASSWORD)
