@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck migrations-check package pytest clean
+.PHONY: demo screenshots test lint typecheck migrations-check package pytest clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pytest: $(INSTALLED)
 ## Sets everything up and serves the demo on http://127.0.0.1:$${PORT:-8000}/.
 demo: $(INSTALLED)
 	$(BIN)/python -m project.demo
+
+## Writes docs/screenshots/*.png: each demo page in Chromium (apt-get install chromium).
+screenshots: $(INSTALLED)
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info db.sqlite3 test-db.sqlite3
