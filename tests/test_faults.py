@@ -1,0 +1,201 @@
+"""The fault matrix: every way Stripe can fail, through the endpoint, the tag and the Python API.
+
+Each case makes the Stripe double (or the network) fail while a new user asks for their
+first session, then checks what a user and an operator would check:
+
+- the endpoint answers the documented status and error code, the page still renders
+  (without saved payment methods), the Python API raises the documented exception;
+- within the time budget that ``TIMEOUT`` and ``MAX_NETWORK_RETRIES`` allow;
+- nothing half-written stays in the database: no row maps a customer Stripe has not
+  confirmed;
+- a log line says what happened, and no log record anywhere holds the API key;
+- once Stripe recovers, the next request succeeds, with exactly one customer for the user.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.template import engines
+from django.test import Client, RequestFactory
+
+from customer_sessions.exceptions import CustomerSessionError
+from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
+from customer_sessions.services import create_customer_session
+from customer_sessions.testing import FakeStripe
+
+from .factories import UserFactory
+from .servers import free_port
+
+pytestmark = pytest.mark.django_db
+
+RETRIES = 1
+TIMEOUT = 0.5
+#: stripe-python waits 0.5 s (with jitter, never less, here never more) before a retry.
+BACKOFF = 0.5
+#: Two Stripe calls at most (create the customer, create the session), each tried
+#: 1 + RETRIES times, each try cut off after TIMEOUT; plus generous slack for a busy machine.
+BUDGET = 2 * ((1 + RETRIES) * TIMEOUT + RETRIES * BACKOFF) + 2.0
+
+
+@dataclass
+class Fault:
+    inject: Callable[[FakeStripe, dict[str, Any]], None]
+    status: int
+    code: str | None
+    #: What the log line names: stripe-python's exception class.
+    names: str | None
+    retry_after: str | None = None
+    #: Attempts Stripe executed (the customer may exist) although the app never heard back.
+    executed: int = 0
+
+
+def _refused(fake: FakeStripe, conf: dict[str, Any]) -> None:
+    conf["API_BASE"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+
+FAULTS = {
+    "500-then-success": Fault(lambda f, c: f.fail_next(500), 201, None, None),
+    "500-persistent": Fault(
+        lambda f, c: f.fail_next(500, times=None), 503, "stripe_unavailable", "APIError"
+    ),
+    "429": Fault(
+        lambda f, c: f.fail_next(429, times=None, headers={"Retry-After": "3"}),
+        503,
+        "stripe_rate_limited",
+        "RateLimitError",
+        retry_after="3",
+    ),
+    "timeout": Fault(
+        lambda f, c: f.delay(TIMEOUT * 3, times=None),
+        503,
+        "stripe_unavailable",
+        "APIConnectionError",
+        executed=1 + RETRIES,
+    ),
+    "connection-refused": Fault(_refused, 503, "stripe_unavailable", "APIConnectionError"),
+    "dropped-mid-response": Fault(
+        lambda f, c: f.drop_next(times=None, mid_response=True),
+        503,
+        "stripe_unavailable",
+        "APIConnectionError",
+        executed=1,  # stripe-python does not retry a response cut off mid-body
+    ),
+    "401-bad-key": Fault(
+        lambda f, c: f.fail_next(401, times=None),
+        500,
+        "stripe_misconfigured",
+        "AuthenticationError",
+    ),
+    "403-missing-permission": Fault(
+        lambda f, c: f.fail_next(403, times=None),
+        500,
+        "stripe_misconfigured",
+        "PermissionError",
+    ),
+    "malformed-json": Fault(
+        lambda f, c: f.malformed_next(times=None), 503, "stripe_unavailable", "APIError"
+    ),
+}
+
+PAGE = engines["django"].from_string(
+    "{% load customer_sessions %}<main>Your basket</main>{% customer_session %}"
+)
+
+
+def through_endpoint(user: Any) -> tuple[int, str | None, str, dict[str, str]]:
+    client = Client()
+    client.force_login(user)
+    response = client.post("/api/customer-session/")
+    body = response.json()
+    headers = {"Retry-After": response.get("Retry-After", "")}
+    return response.status_code, body.get("code"), response.content.decode(), headers
+
+
+def through_tag(user: Any) -> tuple[int, str | None, str, dict[str, str]]:
+    request = RequestFactory().get("/checkout/")
+    request.user = user
+    html = PAGE.render(request=request)
+    assert "<main>Your basket</main>" in html  # the page renders, whatever Stripe did
+    return (201 if 'id="customer-session"' in html else 0), None, html, {}
+
+
+def through_python(user: Any) -> tuple[int, str | None, str, dict[str, str]]:
+    try:
+        session = create_customer_session(user)
+    except CustomerSessionError as exc:
+        retry = str(exc.retry_after) if exc.retry_after is not None else ""
+        return exc.status_code, exc.code, exc.detail, {"Retry-After": retry}
+    return 201, None, session.client_secret, {}
+
+
+SURFACES = {"endpoint": through_endpoint, "tag": through_tag, "python": through_python}
+
+
+def wait_for_requests(fake: FakeStripe, path: str, count: int, timeout: float = 10) -> None:
+    """Wait until the double has finished answering ``count`` requests to ``path``."""
+    deadline = time.monotonic() + timeout
+    while len(fake.requests_to("POST", path)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+@pytest.mark.parametrize("case", list(FAULTS))
+def test_fault(fake_stripe, settings, all_logs, case, surface):
+    fault = FAULTS[case]
+    conf = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": RETRIES, "TIMEOUT": TIMEOUT}
+    fault.inject(fake_stripe, conf)
+    settings.CUSTOMER_SESSIONS = conf
+    user = UserFactory(password=None)
+    call = SURFACES[surface]
+
+    start = time.monotonic()
+    status, code, shown, headers = call(user)
+    seconds = time.monotonic() - start
+
+    assert seconds < BUDGET, f"{seconds:.2f} s > {BUDGET} s"
+    if surface == "tag":
+        expected = 201 if fault.status == 201 else 0  # the page renders without the secret
+        assert status == expected
+    else:
+        assert (status, code) == (fault.status, fault.code)
+        if fault.retry_after:
+            assert headers["Retry-After"] == fault.retry_after
+        elif status == 503:
+            assert int(headers["Retry-After"]) >= 1
+    assert fake_stripe.secret_key not in shown
+
+    # Nothing half-written: no mapping to a customer Stripe did not confirm to the app.
+    mapped = list(StripeCustomer.objects.exclude(customer_id="").values_list("customer_id"))
+    if fault.status == 201:
+        assert mapped == [(fake_stripe.customers[0]["id"],)]
+    else:
+        assert mapped == []
+    assert not ReplacedStripeCustomer.objects.exists()
+
+    # A log line says what happened, for whom, with which outcome; no record has the key.
+    records = [r for r in all_logs.records if r.name.startswith("customer_sessions")]
+    if fault.names:
+        said = [r.getMessage() for r in records if r.levelname in ("WARNING", "ERROR")]
+        assert any(
+            fault.names in line and fault.code in line and f"user {user.pk}" in line
+            for line in said
+        ), said
+    for record in all_logs.records:
+        assert fake_stripe.secret_key not in record.getMessage()
+        assert fake_stripe.secret_key not in (record.exc_text or "")
+
+    # Stripe recovers: the very next request succeeds, and the user has one customer.
+    if fault.executed:  # let the double finish the attempts the app gave up on
+        wait_for_requests(fake_stripe, "/v1/customers", fault.executed)
+    fake_stripe.clear_faults()
+    settings.CUSTOMER_SESSIONS = {**conf, "API_BASE": fake_stripe.url}
+    status, code, shown, _ = call(user)
+    assert (status, code) == (201, None)
+    row = StripeCustomer.objects.get(user=user)
+    assert [c["id"] for c in fake_stripe.customers] == [row.customer_id]
+    print("measured:", f"{case} via {surface}: {seconds:.2f} s (budget {BUDGET} s)")
