@@ -123,9 +123,7 @@ def main() -> int:
         print(f"Open http://127.0.0.1:{port}/  (Ctrl-C stops the demo)", flush=True)
         # Django's development server, without the autoreloader (one process to stop) and
         # serving static files even with DJANGO_DEBUG=0.
-        call_command(
-            "runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True
-        )
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, insecure_serving=True)
     except KeyboardInterrupt:
         pass
     finally:
