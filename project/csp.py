@@ -17,7 +17,9 @@ Everything of the demo itself comes from ``'self'``: no inline script or style, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 STRIPE_JS = "https://js.stripe.com https://*.js.stripe.com"
@@ -40,12 +42,28 @@ HEADER = "; ".join(f"{directive} {sources}" for directive, sources in POLICY.ite
 
 
 class ContentSecurityPolicyMiddleware:
-    """Adds ``Content-Security-Policy`` (see the module docstring) to every response."""
+    """Adds ``Content-Security-Policy`` (see the module docstring) to every response.
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+    Async-capable: a sync-only middleware would make Django run every view under ASGI in
+    one thread, so the async session endpoint would wait for Stripe one request at a time.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    def __call__(self, request: HttpRequest) -> Any:
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", HEADER)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        response: HttpResponseBase = await self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", HEADER)
         return response
