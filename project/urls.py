@@ -1,9 +1,20 @@
+import os
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+
+# Served by project/asgi.py (uvicorn), the session endpoint is the async one, which awaits
+# Stripe instead of holding a thread; under WSGI (runserver, gunicorn) the sync one.
+# DEMO_SERVER=wsgi under ASGI serves the sync view there too, for comparison.
+API_URLS = (
+    "customer_sessions.urls_async"
+    if os.environ.get("DEMO_SERVER") == "asgi"
+    else "customer_sessions.urls"
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,7 +27,7 @@ urlpatterns = [
     path("spa/", views.spa, name="spa"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/", include("customer_sessions.urls")),
+    path("api/", include(API_URLS)),
     path("admin/", admin.site.urls),
 ]
 
