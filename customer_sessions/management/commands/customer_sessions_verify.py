@@ -1,0 +1,138 @@
+"""``manage.py customer_sessions_verify``: check every mapping against Stripe.
+
+Each mapped customer of the configured key's mode is retrieved (one request each, at a
+limited rate): deleted in Stripe, missing, or existing only in the other mode is reported.
+``--fix`` forgets those customers under the same rules as the app (a
+``ReplacedStripeCustomer`` record, ``customer_replaced`` sent, at most
+``REPLACEMENT_LIMIT`` per ``REPLACEMENT_WINDOW``), so each user's next session creates a
+new customer. Without ``--fix`` nothing changes, and the exit status is 1 when a problem
+was found (for cron and CI).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ...conf import SETTING_NAME, get_settings
+from ...exceptions import (
+    CustomerSessionError,
+    StripeMisconfigured,
+    StripeUnavailable,
+    TooManyReplacements,
+)
+from ...models import StripeCustomer
+from ...services import CustomerStatus, fix_customer, stripe_mode, verify_customer
+from ..progress import Pacer, Progress
+
+PROBLEMS = (CustomerStatus.DELETED, CustomerStatus.MISSING, CustomerStatus.WRONG_MODE)
+
+
+class Command(BaseCommand):
+    help = (
+        "Check mapped Stripe customers against Stripe (deleted, missing, other mode); "
+        "--fix forgets them so users get new ones."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--fix",
+            action="store_true",
+            help="Forget customers Stripe no longer has (the app's replacement rules).",
+        )
+        parser.add_argument(
+            "--rate",
+            type=float,
+            default=None,
+            help=f"Stripe requests per second (default {SETTING_NAME}['BACKFILL_RATE']).",
+        )
+        parser.add_argument(
+            "--account",
+            default=None,
+            help="Only this connected account (acct_…; '' for the platform). Default: all.",
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=500, help="Mappings read per query (default 500)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        conf = get_settings()
+        rate = options["rate"] if options["rate"] is not None else conf.BACKFILL_RATE
+        if rate <= 0:
+            raise CommandError("--rate must be positive.")
+        try:
+            mode = stripe_mode(conf.require_secret_key())
+        except StripeMisconfigured as exc:
+            raise CommandError(exc.detail) from exc
+        rows = StripeCustomer.objects.exclude(customer_id="").select_related("user")
+        if options["account"] is not None:
+            rows = rows.filter(account=options["account"])
+        other_mode = rows.exclude(mode=mode).count()
+        rows = rows.filter(mode=mode).order_by("pk")
+        total = rows.count()
+        self.stdout.write(f"Checking {total} {mode} mode customer(s) against Stripe.")
+        progress = Progress(self.stdout, total, noun="customers", every=options["batch_size"])
+        pacer = Pacer(rate)
+        counts: Counter[CustomerStatus] = Counter()
+        fixed = 0
+        last_pk = 0
+        while chunk := list(rows.filter(pk__gt=last_pk)[: options["batch_size"]]):
+            for mapping in chunk:
+                last_pk = mapping.pk
+                status = self.verify_one(mapping, pacer)
+                counts[status] += 1
+                progress.step()
+                if status not in PROBLEMS:
+                    continue
+                if progress.tty:
+                    self.stdout.write("")
+                self.stdout.write(
+                    f"{status.value}: {mapping.customer_id} of user {mapping.user_id} "
+                    f"({mapping.user}){f' on {mapping.account}' if mapping.account else ''}"
+                )
+                if options["fix"]:
+                    try:
+                        fixed += fix_customer(mapping, status)
+                    except TooManyReplacements as exc:
+                        progress.finish()
+                        raise CommandError(
+                            f"Stopped after forgetting {fixed}: {exc.detail} Raise "
+                            f"{SETTING_NAME}['REPLACEMENT_LIMIT'] if these really are gone."
+                        ) from exc
+        progress.finish()
+
+        summary = ", ".join(
+            f"{counts[s]} {s.value.replace('_', ' ')}" for s in (CustomerStatus.OK, *PROBLEMS)
+        )
+        self.stdout.write(f"Checked {total}: {summary}.")
+        if other_mode:
+            self.stdout.write(
+                f"{other_mode} mapping(s) of the other mode were not checked (use that "
+                "mode's key to check them)."
+            )
+        problems = sum(counts[s] for s in PROBLEMS)
+        if options["fix"]:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Forgot {fixed} customer(s); those users get a new one on their next session."
+                )
+            )
+        elif problems:
+            raise CommandError(
+                f"{problems} mapping(s) point at customers Stripe does not have; run with --fix "
+                "to forget them."
+            )
+
+    def verify_one(self, mapping: StripeCustomer, pacer: Pacer, attempts: int = 5) -> Any:
+        for attempt in range(attempts):
+            pacer.wait()
+            try:
+                return verify_customer(mapping)
+            except StripeUnavailable as exc:
+                time.sleep(min(30.0, float(exc.retry_after or 1) * (2**attempt)))
+            except CustomerSessionError as exc:
+                raise CommandError(f"Stripe refused: {exc.detail}") from exc
+        raise CommandError("Stripe kept failing; try again later.")
