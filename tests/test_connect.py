@@ -1,0 +1,143 @@
+"""Connect: one user, two connected accounts (and the platform), chosen per request.
+
+The account comes from ``CUSTOMER_SESSIONS["ACCOUNT"]``, a function of the request; here
+the shop's host name picks it, as a multi-shop platform would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.http import HttpRequest
+from django.template import Context, Template
+from django.test import Client, RequestFactory, override_settings
+
+from customer_sessions.models import StripeCustomer
+
+from .conftest import customer_creates
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SHOPS = {"shop-a.test": "acct_1ShopA", "shop-b.test": "acct_1ShopB"}
+HOSTS = ["testserver", *SHOPS]
+
+
+def account_from_host(request: HttpRequest) -> str:
+    """The connected account of the shop the request is for; "" (the platform) otherwise."""
+    return SHOPS.get(request.get_host(), "")
+
+
+@pytest.fixture
+def connect(fake_stripe) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    conf = {**settings.CUSTOMER_SESSIONS, "ACCOUNT": f"{__name__}.account_from_host"}
+    with override_settings(CUSTOMER_SESSIONS=conf, ALLOWED_HOSTS=HOSTS):
+        yield fake_stripe
+
+
+def post_session(user, host: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    client = Client(HTTP_HOST=host)
+    client.force_login(user)
+    response = client.post("/api/customer-session/", content_type="application/json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def render_tag(user, host: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    request = RequestFactory(HTTP_HOST=host).get("/checkout/")
+    request.user = user
+    html = Template("{% load customer_sessions %}{% customer_session %}").render(
+        Context({"request": request})
+    )
+    payload = re.search(r'type="application/json">(.*?)</script>', html, re.S)
+    assert payload, html
+    return json.loads(payload.group(1))
+
+
+def mappings(user) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return dict(StripeCustomer.objects.filter(user=user).values_list("account", "customer_id"))
+
+
+def test_endpoint_keeps_one_customer_per_account_for_one_user(connect, user):
+    a = post_session(user, "shop-a.test")
+    b = post_session(user, "shop-b.test")
+    platform = post_session(user, "testserver")
+
+    assert mappings(user) == {
+        "acct_1ShopA": a["customer"],
+        "acct_1ShopB": b["customer"],
+        "": platform["customer"],
+    }
+    assert len({a["customer"], b["customer"], platform["customer"]}) == 3
+    # Each customer lives on its account in Stripe, and every request named that account.
+    where = {c["id"]: c.account for c in connect.customers}
+    assert where == {
+        a["customer"]: "acct_1ShopA",
+        b["customer"]: "acct_1ShopB",
+        platform["customer"]: "",
+    }
+    by_account: dict[str | None, list[str]] = {}
+    for r in connect.requests:
+        by_account.setdefault(r.stripe_account, []).append(r.path)
+    assert by_account == {
+        "acct_1ShopA": ["/v1/customers", "/v1/customer_sessions"],
+        "acct_1ShopB": ["/v1/customers", "/v1/customer_sessions"],
+        None: ["/v1/customers", "/v1/customer_sessions"],
+    }
+    sessions = {s["client_secret"]: s.account for s in connect.customer_sessions}
+    assert sessions[a["client_secret"]] == "acct_1ShopA"
+    assert sessions[b["client_secret"]] == "acct_1ShopB"
+
+    # The next session on shop A reuses A's customer.
+    assert post_session(user, "shop-a.test")["customer"] == a["customer"]
+    assert customer_creates(connect) == 3
+
+
+def test_the_tag_uses_the_requests_account_and_shares_the_mapping_with_the_endpoint(connect, user):
+    from_endpoint = post_session(user, "shop-a.test")
+
+    a = render_tag(user, "shop-a.test")
+    b = render_tag(user, "shop-b.test")
+
+    sessions = {s["client_secret"]: s for s in connect.customer_sessions}
+    assert sessions[a["client_secret"]].account == "acct_1ShopA"
+    assert sessions[a["client_secret"]]["customer"] == from_endpoint["customer"]
+    assert sessions[b["client_secret"]].account == "acct_1ShopB"
+    assert sessions[b["client_secret"]]["customer"] == mappings(user)["acct_1ShopB"]
+    assert customer_creates(connect) == 2
+    assert connect.requests[-1].stripe_account == "acct_1ShopB"
+
+
+def test_two_users_on_one_account_get_their_own_customers(connect, user):
+    other = UserFactory(password=None)
+    mine = post_session(user, "shop-a.test")["customer"]
+    theirs = post_session(other, "shop-a.test")["customer"]
+    assert mine != theirs
+    assert mappings(other) == {"acct_1ShopA": theirs}
+
+
+def test_a_customer_deleted_on_one_account_is_replaced_there_only(connect, user):
+    a = post_session(user, "shop-a.test")["customer"]
+    b = post_session(user, "shop-b.test")["customer"]
+    connect.delete_customer(a)
+
+    new_a = post_session(user, "shop-a.test")["customer"]
+
+    assert new_a != a
+    assert mappings(user) == {"acct_1ShopA": new_a, "acct_1ShopB": b}
+    assert post_session(user, "shop-b.test")["customer"] == b
+
+
+def test_a_body_cannot_choose_the_account(connect, user):
+    client = Client(HTTP_HOST="shop-a.test")
+    client.force_login(user)
+    response = client.post(
+        "/api/customer-session/", {"account": "acct_1ShopB"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert connect.requests == []
