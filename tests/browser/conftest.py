@@ -8,7 +8,6 @@ to the live server is refused (and listed in ``Browser.blocked``, which tests ex
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +31,16 @@ CHROMIUM_ARGS = [
 STRIPE_STUB = (Path(__file__).parent / "stripe_stub.js").read_text()
 PASSWORD = "a-long-demo-password"
 
-# Playwright's sync API keeps an asyncio loop on the test's thread between calls; the test
-# code itself is synchronous, so Django's ORM may run there.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Chromium for the tests of one module.
+
+    Playwright's sync API leaves its asyncio loop marked as running on this thread until it
+    stops, and Django refuses ORM calls on a thread with a running loop. The tests here are
+    plain synchronous code, so the check is lifted while the browser runs, and the browser
+    stops at the end of the module so that no other test runs with either.
+    """
     if not CHROMIUM.exists():
         pytest.skip(
             f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium); "
@@ -46,7 +48,8 @@ def chromium() -> Iterator[Any]:
         )
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         # launch() gives the browser a fresh, temporary user data directory.
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
