@@ -42,16 +42,25 @@ def _error(description: str) -> OpenApiResponse:
 
 
 def request_body() -> dict[str, Any]:
-    """``{"components": <preset>}`` or nothing; the presets are read from the settings."""
-    body = {
-        "type": "object",
-        "properties": {
-            "components": {"type": "string", "enum": sorted(get_settings().COMPONENT_PRESETS)}
-        },
-        "additionalProperties": False,
+    """``{"components": <preset>}`` or nothing; the presets are read from the settings.
+
+    Form bodies follow DRF's HTML-form rule: an empty field counts as not sent, so
+    ``components=`` means the default preset.
+    """
+    presets = sorted(get_settings().COMPONENT_PRESETS)
+
+    def body(choices: list[str]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {"components": {"type": "string", "enum": choices}},
+            "additionalProperties": False,
+        }
+
+    return {
+        "application/json": body(presets),
+        "application/x-www-form-urlencoded": body(["", *presets]),
+        "multipart/form-data": body(["", *presets]),
     }
-    media_types = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
-    return {media: body for media in media_types}
 
 
 class CustomerSessionViewSchema(OpenApiViewExtension):
