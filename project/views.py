@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customer_sessions.api.views import IsActiveUser, handle_exception
+from customer_sessions.exceptions import CustomerSessionError
 from customer_sessions.services import account_for, get_client, get_or_create_customer
 
 logger = logging.getLogger(__name__)
@@ -153,15 +154,17 @@ def checkout_done(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"intent": None}
     if intent_id.startswith(("pi_", "seti_")):
         account = account_for(request)
-        customer = get_or_create_customer(request.user, account=account)  # type: ignore[arg-type]
-        client = get_client(account)
         try:
+            customer = get_or_create_customer(request.user, account=account)  # type: ignore[arg-type]
+            client = get_client(account)
             if intent_id.startswith("pi_"):
                 intent = client.v1.payment_intents.retrieve(intent_id)
             else:
                 intent = client.v1.setup_intents.retrieve(intent_id)
-        except stripe.StripeError as exc:
-            logger.warning("Cannot read %s: %s", intent_id, type(exc).__name__)
+        except (CustomerSessionError, stripe.StripeError) as exc:
+            logger.warning(
+                "Cannot read %s for user %s: %s", intent_id, request.user.pk, type(exc).__name__
+            )
         else:
             if intent.customer == customer:
                 context["intent"] = {"id": intent.id, "status": intent.status}

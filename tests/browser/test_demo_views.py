@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from typing import Any
 
 import pytest
@@ -90,3 +92,24 @@ def test_every_response_carries_the_content_security_policy(signed_in: Client) -
         assert "script-src 'self' https://js.stripe.com https://*.js.stripe.com;" in csp
         assert "connect-src 'self' https://api.stripe.com;" in csp
         assert "frame-ancestors 'none'" in csp
+
+
+@pytest.mark.stripe_live
+def test_with_a_real_test_key_the_checkout_gets_a_payment_intent_from_stripe(
+    csrf_client: Client, user: Any, settings: Any
+) -> None:
+    key = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
+    if not key.startswith(("sk_test_", "rk_test_")):
+        pytest.skip("talks to Stripe test mode: set STRIPE_TEST_SECRET_KEY=sk_test_…")
+    settings.CUSTOMER_SESSIONS = {"SECRET_KEY": key}
+    page = csrf_client.get("/checkout/")
+    assert re.search(r'"client_secret": "cuss_\w+"', page.content.decode())
+    response = csrf_client.post(
+        "/checkout/payment/intent/", headers={"X-CSRFToken": csrf_client.cookies["csrftoken"].value}
+    )
+    assert response.status_code == 200
+    intent_id = response.json()["client_secret"].split("_secret_")[0]
+    done = csrf_client.get("/checkout/done/", {"payment_intent": intent_id})
+    assert f"<code>{intent_id}</code> is <strong>requires_payment_method</strong>" in (
+        done.content.decode()
+    )

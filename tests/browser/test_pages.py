@@ -50,6 +50,25 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_back(
     assert_clean(browser)
 
 
+def test_the_home_page_links_every_page_and_signing_out_ends_access(
+    browser: Browser, demo_user: Any, fake_stripe: Any
+) -> None:
+    browser.sign_in(demo_user.username)
+    assert browser.page.url == browser.base_url + "/"
+    links = browser.page.eval_on_selector_all(
+        "ul.pages a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert links == PAGES
+
+    browser.goto("/checkout/")
+    browser.page.click("text=Sign out ada")
+    browser.page.wait_for_url(browser.base_url + "/")
+    assert browser.page.is_visible("nav >> text=Sign in")
+    browser.goto("/spa/")
+    assert browser.page.url == f"{browser.base_url}/accounts/login/?next=/spa/"
+    assert_clean(browser)
+
+
 def test_checkout_hands_the_payment_element_a_fresh_session_from_a_json_element(
     browser: Browser, demo_user: Any, fake_stripe: Any
 ) -> None:
@@ -165,8 +184,7 @@ def test_a_failed_payment_start_shows_a_clear_message(
     message = browser.page.locator("#payment-message")
     message.wait_for(state="visible")
     assert message.text_content() == (
-        "Stripe could not start the payment. Nothing was charged; please try again. "
-        "(stripe_error)"
+        "Stripe could not start the payment. Nothing was charged; please try again. (stripe_error)"
     )
     assert browser.stripe_calls("confirmPayment") == []
     assert browser.page.is_enabled("#submit")

@@ -39,6 +39,8 @@ async function renew() {
   if (retryAfter > 0) {
     text += ` Trying again in ${retryAfter} s.`;
     schedule(retryAfter, renew);
+  } else {
+    text += " Reload the page to try again.";
   }
   showMessage(status, text, "error");
 }
