@@ -117,13 +117,16 @@ class StripeCustomerAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 messages.SUCCESS if forgotten else messages.INFO,
             )
 
-    @admin.action(description=_("Verify selected customers against Stripe"))
+    @admin.action(description=_("Verify selected customers against Stripe"), permissions=["view"])
     def verify_against_stripe(
         self, request: HttpRequest, queryset: QuerySet[StripeCustomer]
     ) -> None:
         self._verify(request, queryset, fix=False)
 
-    @admin.action(description=_("Verify, and forget customers Stripe no longer has"))
+    # Forgetting a mapping is as strong as deleting it: only for those who may delete.
+    @admin.action(
+        description=_("Verify, and forget customers Stripe no longer has"), permissions=["delete"]
+    )
     def forget_customers_stripe_lost(
         self, request: HttpRequest, queryset: QuerySet[StripeCustomer]
     ) -> None:

@@ -1,4 +1,17 @@
-"""System checks (``manage.py check``), ids ``customer_sessions.E…``/``W…``."""
+"""System checks (``manage.py check``), ids ``customer_sessions.E…``/``W…``/``I…``.
+
+- W001 no secret key (E001 under ``check --deploy``); E002 the secret key is not an
+  ``sk_``/``rk_`` key; E006 the publishable key is not a ``pk_`` key; E003 the two keys
+  are of different modes.
+- W002 SQLite without ``transaction_mode: "IMMEDIATE"``.
+- W003 a live key with ``DEBUG = True``.
+- E007/W004 stripe-python told to print debug/info output to the console.
+- I001 (deploy) a restricted key: the permissions it needs, as they cannot be read offline.
+- E004/E005 the page cache middleware on without (or after) ``CustomerSessionMiddleware``.
+- W005 ``rest_framework`` not in ``INSTALLED_APPS``.
+- W006 (deploy) the endpoint's throttle counting in a process-local cache.
+- W007 no ``request`` context processor (the template tag needs it).
+"""
 
 from __future__ import annotations
 

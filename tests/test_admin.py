@@ -203,3 +203,30 @@ def test_the_inline_shows_a_users_customers_on_the_user_admin(admin_client_):
     assert 'href="https://dashboard.stripe.com/acct_1Shop/customers/cus_Shop"' in html
     assert "cus_SomeoneElse" not in html
     assert 'name="stripe_customers-0-customer_id"' not in html
+
+
+def test_forgetting_needs_the_delete_permission(fake_stripe):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(
+            codename="view_stripecustomer", content_type__app_label="customer_sessions"
+        )
+    )
+    client = Client()
+    client.force_login(viewer)
+    user = UserFactory(username="gone")
+    row = StripeCustomer.objects.get(customer_id=get_or_create_customer(user))
+    fake_stripe.delete_customer(row.customer_id)
+
+    html = client.get(CHANGELIST).content.decode()
+    assert 'value="verify_against_stripe"' in html
+    assert 'value="forget_customers_stripe_lost"' not in html
+
+    verify(client, "forget_customers_stripe_lost", row)
+    row.refresh_from_db()
+    assert row.customer_id
+    assert not ReplacedStripeCustomer.objects.exists()
+    response = verify(client, "verify_against_stripe", row)
+    assert f"Deleted in Stripe: {row.customer_id} (gone)" in messages_of(response)

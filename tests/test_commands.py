@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -215,7 +216,8 @@ def database_url() -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_killed_halfway_then_run_again_maps_everyone_once(fake_stripe):
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_stopped_halfway_then_run_again_maps_everyone_once(fake_stripe, how):
     users = make_users(24)
     # Each customer takes Stripe 0.1 s, so the process is killed with requests in flight.
     fake_stripe.delay(0.1, path="/v1/customers", method="POST")
@@ -240,8 +242,8 @@ def test_killed_halfway_then_run_again_maps_everyone_once(fake_stripe):
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the backfill made no progress"
             time.sleep(0.02)
-        process.terminate()
-        process.wait(timeout=10)
+        process.send_signal(how)
+        _, stderr = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
@@ -250,6 +252,10 @@ def test_killed_halfway_then_run_again_maps_everyone_once(fake_stripe):
     fake_stripe.clear_faults()
     half = len(mapped_ids())
     assert 0 < half < len(users)
+    if how == signal.SIGINT:
+        assert process.returncode == 1
+        assert b"Interrupted after mapping" in stderr
+        assert b"Run the command again to go on" in stderr
 
     backfill("--rate", "1000")
 

@@ -131,18 +131,25 @@ class Command(BaseCommand):
         pacer = Pacer(rate)
         mapped = failed = 0
         last_pk: Any = None
-        while True:
-            batch = users if last_pk is None else users.filter(pk__gt=last_pk)
-            chunk = list(batch[: options["batch_size"]])
-            if not chunk:
-                break
-            for user in chunk:
-                last_pk = user.pk
-                if self.map_one(user, account, pacer):
-                    mapped += 1
-                else:
-                    failed += 1
-                progress.step()
+        try:
+            while True:
+                batch = users if last_pk is None else users.filter(pk__gt=last_pk)
+                chunk = list(batch[: options["batch_size"]])
+                if not chunk:
+                    break
+                for user in chunk:
+                    last_pk = user.pk
+                    if self.map_one(user, account, pacer):
+                        mapped += 1
+                    else:
+                        failed += 1
+                    progress.step()
+        except KeyboardInterrupt:
+            progress.finish()
+            raise CommandError(
+                f"Interrupted after mapping {mapped} user(s). Run the command again to go on; "
+                "nobody gets a second customer."
+            ) from None
         progress.finish()
         self.stdout.write(
             self.style.SUCCESS(f"Mapped {mapped} user(s) to a Stripe customer{where}.")
