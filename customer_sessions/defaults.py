@@ -6,6 +6,9 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 
+#: The longest customer name Stripe accepts.
+STRIPE_NAME_MAX_LENGTH = 256
+
 
 def customer_params(user: AbstractBaseUser) -> dict[str, Any]:
     """The parameters of a new Stripe customer for ``user``.
@@ -23,5 +26,7 @@ def customer_params(user: AbstractBaseUser) -> dict[str, Any]:
     if not name:
         name = user.get_username()
     if isinstance(name, str) and name.strip():
-        params["name"] = name.strip()
+        # Stripe refuses a name longer than 256 characters, and Django's first and last
+        # names together reach 301: cut it, or such a user could never get a customer.
+        params["name"] = name.strip()[:STRIPE_NAME_MAX_LENGTH].rstrip()
     return params
