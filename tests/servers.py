@@ -120,9 +120,10 @@ def _wait_until_up(site: Site, timeout: float = 60) -> None:
         if site.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited:\n{site.output()}")
         try:
-            requests.get(site.url + "/api/customer-session/", timeout=2)
+            # Any answer will do; the first one may be slow on a busy machine.
+            requests.get(site.url + "/api/customer-session/", timeout=(2, 30))
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{site.output()}")
 

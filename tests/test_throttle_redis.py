@@ -42,7 +42,7 @@ def redis_url() -> Iterator[str]:
 def test_throttle_counts_across_app_servers(fake_stripe, django_db_setup, redis_url, shared):
     env = {"REDIS_URL": redis_url} if shared else {}
     cookies, headers = browser_cookies(UserFactory(password=None))
-    args = ["--workers", "1", "--worker-class", "sync"]
+    args = ["--workers", "1", "--worker-class", "sync", "--preload"]
     common = {"stripe_url": fake_stripe.url, "stripe_key": fake_stripe.secret_key, "env": env}
     with gunicorn(args, **common) as one, gunicorn(args, **common) as two:
 
