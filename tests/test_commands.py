@@ -48,6 +48,9 @@ def run(name: str, *args: str, stdout: Any = None) -> str:
 
 
 def backfill(*args: str, stdout: Any = None) -> str:
+    """The command in this thread (worker threads could not see a test's uncommitted rows)."""
+    if "--workers" not in args:
+        args = ("--workers", "1", *args)
     return run("customer_sessions_backfill", *args, stdout=stdout)
 
 
@@ -162,6 +165,51 @@ def test_rate_limit_spaces_the_requests(fake_stripe):
     assert len(times) == 6
     # Six requests at 10/s take at least 0.5 s from first to last (loosely: 0.4).
     assert times[-1] - times[0] >= 0.4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_map_everyone_once(fake_stripe):
+    users = make_users(24)
+    fake_stripe.delay(0.02, path="/v1/customers", method="POST")
+
+    out = backfill("--workers", "4", "--rate", "1000", "--batch-size", "10")
+
+    assert "Mapped 24 user(s)" in out
+    assert_one_customer_each(fake_stripe, users)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
+    reason="SQLite has one write lock, held while Stripe creates a customer: creates cannot "
+    "overlap there (they do on PostgreSQL, which CI also runs).",
+)
+def test_workers_overlap_stripe_requests(fake_stripe):
+    users = make_users(12)
+    fake_stripe.delay(0.1, path="/v1/customers", method="POST")
+
+    backfill("--workers", "4", "--rate", "1000")
+
+    assert_one_customer_each(fake_stripe, users)
+    arrivals = sorted(r.time for r in fake_stripe.requests_to("POST", "/v1/customers"))
+    # Stripe takes 0.1 s per customer here; one worker could never send two within 0.1 s.
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert min(gaps) < 0.1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rate_limit_holds_across_workers(fake_stripe):
+    make_users(8)
+
+    backfill("--workers", "4", "--rate", "10")
+
+    arrivals = sorted(r.time for r in fake_stripe.requests_to("POST", "/v1/customers"))
+    assert len(arrivals) == 8
+    assert arrivals[-1] - arrivals[0] >= 0.6  # 7 intervals of 0.1 s, loosely
+    # No more than 10 requests start within any one second window (here: any 5 within 0.4 s).
+    assert all(
+        later - earlier >= 0.3 for earlier, later in zip(arrivals, arrivals[4:], strict=False)
+    )
 
 
 @pytest.mark.django_db
@@ -347,4 +395,5 @@ def test_verify_rides_out_a_stripe_hiccup(mappings, fake_stripe):
     conf = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": 0}
     with override_settings(CUSTOMER_SESSIONS=conf), pytest.raises(CommandError, match="3 mapping"):
         verify("--rate", "1000")
-    assert [r.status for r in fake_stripe.requests_to("GET")][:2] == [503, 200]
+    statuses = sorted(r.status or 0 for r in fake_stripe.requests_to("GET"))
+    assert statuses == [200, 200, 404, 404, 503]  # four customers, one asked twice

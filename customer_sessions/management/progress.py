@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
 
 class Pacer:
-    """Spaces calls ``1 / rate`` seconds apart on average (no bursts above ``rate``/s)."""
+    """Spaces calls ``1 / rate`` seconds apart, across threads (never a burst above ``rate``)."""
 
     def __init__(self, rate: float) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.interval = 1.0 / rate
         self.next_at = time.monotonic()
+        self.lock = threading.Lock()
 
     def wait(self) -> None:
-        now = time.monotonic()
-        if self.next_at > now:
-            time.sleep(self.next_at - now)
-            now = self.next_at
-        # A slow call does not earn a burst afterwards.
-        self.next_at = max(self.next_at, now - self.interval) + self.interval
+        with self.lock:
+            now = time.monotonic()
+            # A quiet spell earns no burst afterwards: the next slot is never in the past.
+            slot = max(self.next_at, now)
+            self.next_at = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
 
 
 def _duration(seconds: float) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -57,12 +59,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size", type=int, default=500, help="Mappings read per query (default 500)."
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=4,
+            help="Customers asked about at the same time (default 4), within --rate.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         conf = get_settings()
         rate = options["rate"] if options["rate"] is not None else conf.BACKFILL_RATE
-        if rate <= 0:
-            raise CommandError("--rate must be positive.")
+        if rate <= 0 or options["workers"] <= 0 or options["batch_size"] <= 0:
+            raise CommandError("--rate, --workers and --batch-size must be positive.")
         try:
             mode = stripe_mode(conf.require_secret_key())
         except StripeMisconfigured as exc:
@@ -79,29 +87,15 @@ class Command(BaseCommand):
         counts: Counter[CustomerStatus] = Counter()
         fixed = 0
         last_pk = 0
-        while chunk := list(rows.filter(pk__gt=last_pk)[: options["batch_size"]]):
-            for mapping in chunk:
-                last_pk = mapping.pk
-                status = self.verify_one(mapping, pacer)
-                counts[status] += 1
-                progress.step()
-                if status not in PROBLEMS:
-                    continue
-                if progress.tty:
-                    self.stdout.write("")
-                self.stdout.write(
-                    f"{status.value}: {mapping.customer_id} of user {mapping.user_id} "
-                    f"({mapping.user}){f' on {mapping.account}' if mapping.account else ''}"
-                )
-                if options["fix"]:
-                    try:
-                        fixed += fix_customer(mapping, status)
-                    except TooManyReplacements as exc:
-                        progress.finish()
-                        raise CommandError(
-                            f"Stopped after forgetting {fixed}: {exc.detail} Raise "
-                            f"{SETTING_NAME}['REPLACEMENT_LIMIT'] if these really are gone."
-                        ) from exc
+        # Workers only ask Stripe (no database access); results are handled here, in order.
+        pool = ThreadPoolExecutor(options["workers"], "verify")
+        try:
+            while chunk := list(rows.filter(pk__gt=last_pk)[: options["batch_size"]]):
+                last_pk = chunk[-1].pk
+                statuses = pool.map(lambda m: self.verify_one(m, pacer), chunk)
+                fixed = self.report(chunk, statuses, counts, progress, fixed, options["fix"])
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         progress.finish()
 
         summary = ", ".join(
@@ -125,6 +119,38 @@ class Command(BaseCommand):
                 f"{problems} mapping(s) point at customers Stripe does not have; run with --fix "
                 "to forget them."
             )
+
+    def report(
+        self,
+        chunk: list[StripeCustomer],
+        statuses: Iterable[CustomerStatus],
+        counts: Counter[CustomerStatus],
+        progress: Progress,
+        fixed: int,
+        fix: bool,
+    ) -> int:
+        """Count, print and (with ``fix``) forget; returns the running count of forgotten."""
+        for mapping, status in zip(chunk, statuses, strict=True):
+            counts[status] += 1
+            progress.step()
+            if status not in PROBLEMS:
+                continue
+            if progress.tty:
+                self.stdout.write("")
+            self.stdout.write(
+                f"{status.value}: {mapping.customer_id} of user {mapping.user_id} "
+                f"({mapping.user}){f' on {mapping.account}' if mapping.account else ''}"
+            )
+            if fix:
+                try:
+                    fixed += fix_customer(mapping, status)
+                except TooManyReplacements as exc:
+                    progress.finish()
+                    raise CommandError(
+                        f"Stopped after forgetting {fixed}: {exc.detail} Raise "
+                        f"{SETTING_NAME}['REPLACEMENT_LIMIT'] if these really are gone."
+                    ) from exc
+        return fixed
 
     def verify_one(self, mapping: StripeCustomer, pacer: Pacer, attempts: int = 5) -> Any:
         for attempt in range(attempts):
