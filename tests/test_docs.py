@@ -1,0 +1,542 @@
+"""Every code example in README.md and docs/*.md runs here, so the docs cannot drift.
+
+How a fenced block is run follows from its language, or from a marker comment on the line
+right before the fence (``<!-- docs-test: KIND [options] -->``, invisible once rendered):
+
+- ``python``: executed with ``fake_stripe`` serving Stripe and these names bound:
+  ``user`` (a signed-in, active user), ``request`` (a GET request of that user) and
+  ``client`` (a test client signed in as that user). Top-level ``await`` is allowed (the
+  block then runs as a coroutine). Blocks that ``await`` or mention ``async`` run in a
+  transactional test: async code reaches the database from other threads. A block that
+  assigns UPPERCASE names or defines ``test_*`` functions must be marked ``settings`` or
+  ``pytest``: run as plain Python it would prove nothing. A top-level function taking
+  exactly ``request`` is called with a POST (or, if it answers 405, a GET) request of
+  the user; a response must be below 400.
+- ``python`` + ``settings [deploy] [expect=ID,ID]``: a settings.py fragment. ``[..., x]``
+  means "the existing list plus x". The names it assigns are applied with
+  ``override_settings`` (environment variables such as ``STRIPE_SECRET_KEY`` hold test
+  keys), ``CUSTOMER_SESSIONS`` must only use known keys, and ``manage.py check``
+  (``--deploy`` with ``deploy``) must report exactly the ``customer_sessions.*`` ids in
+  ``expect`` (none by default).
+- ``python`` + ``pytest``: defines ``test_*`` functions; each is called with the pytest
+  fixtures its parameters name (``fake_stripe``, ``client``, ``django_user_model`` …).
+- ``python`` + ``urls``: a urls.py; with it as ``ROOT_URLCONF`` the signed-in user's
+  ``POST`` to the app's endpoint must answer 201 with a fresh secret.
+- ``python`` + ``default KEY``: the literal default of ``CUSTOMER_SESSIONS[KEY]``, compared
+  with ``customer_sessions.conf.DEFAULTS``.
+- ``django`` / ``html``: rendered by Django's template engine for the signed-in user, with
+  ``stripe_publishable_key`` in the context; an undefined variable fails, every secret the
+  page created must appear in it, and inline scripts must parse (``node --check``).
+- ``js`` / ``javascript``: must parse (``node --check``).
+- ``json``: must parse.
+- ``sh`` / ``shell`` / ``console``: each line must be one this file knows how to check:
+  ``pip install`` (package and extras exist), ``python manage.py <command>`` (run with
+  ``call_command``; long-running commands are refused), ``python -m
+  customer_sessions.testing`` (started, must print its URL).
+- ``skip: <why>``: not run; the reason is required. Anything else fails
+  ``test_every_example_is_run_or_says_why``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+import types
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.core import checks
+from django.core.management import call_command
+from django.http import HttpResponseBase
+from django.template import Engine, RequestContext, engines
+from django.test import RequestFactory, override_settings
+from django.urls import reverse
+
+from customer_sessions import conf
+from customer_sessions.testing import FakeStripe
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+SOURCES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
+NODE = shutil.which("node")
+
+FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)\s*(?P<info>[^`]*)$")
+MARKER = re.compile(r"^\s*<!--\s*docs-test:\s*(?P<spec>.*?)\s*-->\s*$")
+LANGUAGES = {
+    "python": "python",
+    "py": "python",
+    "django": "template",
+    "html+django": "template",
+    "html": "template",
+    "js": "javascript",
+    "javascript": "javascript",
+    "sh": "shell",
+    "shell": "shell",
+    "bash": "shell",
+    "console": "shell",
+    "json": "json",
+}
+PYTHON_KINDS = {"settings", "pytest", "default", "urls"}
+
+
+@dataclass
+class Block:
+    path: Path
+    line: int
+    language: str
+    code: str
+    marker: str | None
+    kind: str | None = None
+    options: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def _blocks(path: Path) -> Iterator[Block]:
+    lines = path.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        match = FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        indent, fence, info = match["indent"], match["fence"], match["info"].strip()
+        start = i
+        body: list[str] = []
+        i += 1
+        while i < len(lines) and not lines[i].strip().startswith(fence):
+            line = lines[i]
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
+            i += 1
+        i += 1
+        before = start - 1
+        while before >= 0 and not lines[before].strip():
+            before -= 1
+        marker = MARKER.match(lines[before]) if before >= 0 else None
+        block = Block(
+            path=path,
+            line=start + 1,
+            language=info.split()[0].lower() if info else "",
+            code="\n".join(body) + "\n",
+            marker=marker["spec"] if marker else None,
+        )
+        _classify(block)
+        yield block
+
+
+def _assigned(block: Block) -> list[str]:
+    """The settings a fragment sets: ``NAME = …`` or ``NAME[…] = …`` at top level."""
+    names = []
+    for node in ast.parse(block.code).body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            while isinstance(target, ast.Subscript | ast.Attribute):
+                target = target.value
+            if isinstance(target, ast.Name) and target.id.isupper():
+                names.append(target.id)
+    return names
+
+
+def _classify(block: Block) -> None:
+    base = LANGUAGES.get(block.language)
+    if block.marker is None:
+        block.kind = base
+        if base == "python" and _assigned(block):
+            block.problem = "assigns settings: mark it <!-- docs-test: settings -->"
+        elif base == "python" and re.search(r"^(async )?def test_", block.code, flags=re.M):
+            block.problem = "defines tests: mark it <!-- docs-test: pytest -->"
+        elif base is None:
+            block.problem = (
+                f"a ```{block.language or '(no language)'} block that no test runs: use a "
+                "language this file runs, or mark it <!-- docs-test: skip: <why> -->"
+            )
+        return
+    if block.marker.startswith("skip"):
+        reason = block.marker.removeprefix("skip").lstrip(":").strip()
+        block.kind = "skip"
+        if len(reason) < 10:
+            block.problem = "<!-- docs-test: skip: … --> needs a reason a reader would accept"
+        return
+    kind, *options = block.marker.split()
+    block.kind, block.options = kind, options
+    if kind not in PYTHON_KINDS or base != "python":
+        block.problem = f"unknown marker {block.marker!r} on a ```{block.language} block"
+
+
+ALL_BLOCKS = [block for source in SOURCES for block in _blocks(source)]
+RUNNABLE = [b for b in ALL_BLOCKS if b.problem is None and b.kind != "skip"]
+
+
+def _param(block: Block) -> Any:
+    # Async code (an await, an async view or URLconf) reaches the database from other
+    # threads, which only see committed rows.
+    is_async = "async" in block.code or "await " in block.code
+    return pytest.param(block, id=block.where, marks=pytest.mark.django_db(transaction=is_async))
+
+
+def test_docs_exist_and_have_examples() -> None:
+    assert (DOCS / "index.md").is_file()
+    assert len(RUNNABLE) >= 20
+
+
+def test_every_example_is_run_or_says_why() -> None:
+    problems = [f"{b.where}: {b.problem}" for b in ALL_BLOCKS if b.problem]
+    assert problems == []
+
+
+@pytest.mark.parametrize("block", [_param(b) for b in RUNNABLE])
+def test_example(block: Block, request: pytest.FixtureRequest) -> None:
+    runner = {
+        "python": _run_python,
+        "settings": _run_settings,
+        "pytest": _run_pytest,
+        "default": _run_default,
+        "urls": _run_urls,
+        "template": _run_template,
+        "javascript": _run_javascript,
+        "shell": _run_shell,
+        "json": _run_json,
+    }[block.kind or ""]
+    runner(block, request)
+
+
+# --- python ------------------------------------------------------------------------------
+
+
+def _request_of(user: Any, method: str = "get") -> Any:
+    http_request = getattr(RequestFactory(), method)("/checkout/")
+    http_request.user = user
+
+    async def auser() -> Any:
+        return user
+
+    http_request.auser = auser
+    return http_request
+
+
+def _signed_in(request: pytest.FixtureRequest) -> dict[str, Any]:
+    fake: FakeStripe = request.getfixturevalue("fake_stripe")
+    user = request.getfixturevalue("user")
+    client = request.getfixturevalue("client")
+    client.force_login(user)
+    return {"fake_stripe": fake, "user": user, "request": _request_of(user), "client": client}
+
+
+def _compile(block: Block) -> Any:
+    return compile(
+        block.code, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+    )
+
+
+def _resolve(value: Any) -> Any:
+    """``value``, or what it returns when awaited (in an event loop whose sync-to-async
+    calls come back to this thread, so the test's database connection is used)."""
+    if not inspect.iscoroutine(value):
+        return value
+
+    async def run() -> Any:
+        return await value
+
+    return async_to_sync(run)()
+
+
+def _exec(block: Block, namespace: dict[str, Any]) -> None:
+    _resolve(eval(_compile(block), namespace))  # noqa: S307 (the project's own docs)
+
+
+def _run_python(block: Block, request: pytest.FixtureRequest) -> None:
+    namespace = {"__name__": "docs_example", **_signed_in(request)}
+    _exec(block, namespace)
+    for name, value in list(namespace.items()):
+        if not inspect.isfunction(value) or value.__module__ != "docs_example":
+            continue
+        if list(inspect.signature(value).parameters) != ["request"]:
+            continue
+        response = _resolve(value(_request_of(namespace["user"], "post")))
+        if getattr(response, "status_code", None) == 405:  # a view that only answers GET
+            response = _resolve(value(namespace["request"]))
+        if isinstance(response, HttpResponseBase):
+            assert response.status_code < 400, (name, response.status_code, response.content)
+
+
+def _run_pytest(block: Block, request: pytest.FixtureRequest) -> None:
+    namespace: dict[str, Any] = {"__name__": "docs_example"}
+    _exec(block, namespace)
+    tests = {n: f for n, f in namespace.items() if n.startswith("test_") and callable(f)}
+    assert tests, f"{block.where}: a pytest example defines no test_* function"
+    for func in tests.values():
+        kwargs = {p: request.getfixturevalue(p) for p in inspect.signature(func).parameters}
+        _resolve(func(**kwargs))
+
+
+def _run_default(block: Block, request: pytest.FixtureRequest) -> None:
+    (key,) = block.options
+    assert ast.literal_eval(block.code) == conf.DEFAULTS[key]
+
+
+def _run_urls(block: Block, request: pytest.FixtureRequest) -> None:
+    names = _signed_in(request)
+    module = types.ModuleType("docs_example_urls")
+    exec(_compile(block), module.__dict__)  # noqa: S102 (the project's own docs)
+    sys.modules[module.__name__] = module
+    try:
+        with override_settings(ROOT_URLCONF=module.__name__):
+            url = reverse("customer_sessions:customer-session")
+            response = names["client"].post(url, {}, content_type="application/json")
+    finally:
+        del sys.modules[module.__name__]
+    assert response.status_code == 201, response.content
+    assert (
+        response.json()["client_secret"]
+        == names["fake_stripe"].customer_sessions[-1]["client_secret"]
+    )
+
+
+TEST_ENVIRONMENT = {
+    "STRIPE_SECRET_KEY": "sk_test_docs",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_docs",
+    "STRIPE_LIVE_SECRET_KEY": "sk_live_docs",
+    "STRIPE_LIVE_PUBLISHABLE_KEY": "pk_live_docs",
+    "STRIPE_RESTRICTED_KEY": "rk_live_docs",
+    "STRIPE_WEBHOOK_SECRET": "whsec_docs",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DATABASE_URL": "postgres://shop:secret@db.internal:5432/shop",
+}
+
+
+def _settings_namespace() -> dict[str, Any]:
+    namespace: dict[str, Any] = {"os": os, "Path": Path}
+    for name in dir(settings):
+        if name.isupper():
+            try:
+                namespace[name] = copy.deepcopy(getattr(settings, name))
+            except Exception:  # noqa: S112 (a setting that cannot be copied cannot be shown)
+                continue
+    return namespace
+
+
+def _merged(name: str, value: Any) -> Any:
+    if isinstance(value, list) and value and value[0] is Ellipsis:
+        current = list(getattr(settings, name, []))
+        return current + [item for item in value[1:] if item not in current]
+    return value
+
+
+def _run_settings(block: Block, request: pytest.FixtureRequest) -> None:
+    fake: FakeStripe = request.getfixturevalue("fake_stripe")
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    for name, value in TEST_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    namespace = _settings_namespace()
+    _exec(block, namespace)
+    changed = {name: _merged(name, namespace[name]) for name in _assigned(block)}
+    assert changed, f"{block.where}: a settings example that sets nothing"
+    options = dict(option.partition("=")[::2] for option in block.options)
+    expected = {i for i in options.get("expect", "").split(",") if i}
+    user_conf = changed.get("CUSTOMER_SESSIONS")
+    if user_conf is not None:
+        unknown = set(user_conf) - set(conf.DEFAULTS)
+        assert not unknown, f"{block.where}: not settings of the app: {unknown}"
+        # Whatever the example says, no test ever talks to the real Stripe.
+        changed["CUSTOMER_SESSIONS"] = {"API_BASE": fake.url, **user_conf}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Overriding setting DATABASES …": checks only
+        with override_settings(**changed):
+            conf.get_settings()  # the merged settings are valid
+            messages = checks.run_checks(include_deployment_checks="deploy" in options)
+    ids = {m.id for m in messages if m.id and m.id.startswith("customer_sessions.")}
+    assert ids == expected, [str(m) for m in messages if m.id in ids ^ expected]
+
+
+# --- templates and scripts ----------------------------------------------------------------
+
+INVALID = "UNDEFINED-TEMPLATE-VARIABLE-%s"
+SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
+
+
+def _node_check(source: str, tmp: Path, module: bool) -> None:
+    if NODE is None:
+        pytest.skip("node is not installed: JavaScript syntax cannot be checked")
+    path = tmp / ("example.mjs" if module else "example.js")
+    path.write_text(source)
+    result = subprocess.run(  # noqa: S603 (node on a file this test wrote)
+        [NODE, "--check", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _run_template(block: Block, request: pytest.FixtureRequest) -> None:
+    names = _signed_in(request)
+    fake: FakeStripe = names["fake_stripe"]
+    engine = Engine(
+        app_dirs=True,
+        libraries=dict(engines["django"].engine.libraries),  # type: ignore[attr-defined]
+        context_processors=[
+            "django.template.context_processors.request",
+            "django.contrib.auth.context_processors.auth",
+        ],
+        string_if_invalid=INVALID,
+    )
+    context = RequestContext(names["request"], {"stripe_publishable_key": fake.publishable_key})
+    html = engine.from_string(block.code).render(context)
+    assert "UNDEFINED-TEMPLATE-VARIABLE" not in html, html
+    secrets = [s["client_secret"] for s in fake.customer_sessions]
+    if "customer_session" in block.code and "{% load customer_sessions %}" in block.code:
+        assert secrets, f"{block.where}: the page created no customer session"
+    for secret in secrets:
+        assert secret in html, f"{block.where}: a secret the page created is not on it"
+    tmp = request.getfixturevalue("tmp_path")
+    for script in SCRIPT.finditer(html):
+        attrs = script["attrs"]
+        if "src=" in attrs or "application/json" in attrs or not script["body"].strip():
+            continue
+        _node_check(script["body"], tmp, module='type="module"' in attrs)
+
+
+def _run_javascript(block: Block, request: pytest.FixtureRequest) -> None:
+    _node_check(block.code, request.getfixturevalue("tmp_path"), module=True)
+
+
+def _run_json(block: Block, request: pytest.FixtureRequest) -> None:
+    json.loads(block.code)
+
+
+# --- shell ---------------------------------------------------------------------------------
+
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+SAFE_COMMANDS = {
+    "check",
+    "migrate",
+    "makemigrations",
+    "showmigrations",
+    "customer_sessions_backfill",
+    "customer_sessions_verify",
+}
+
+
+def _check_pip(args: list[str], where: str) -> None:
+    from packaging.requirements import Requirement
+
+    specs = [a for a in args if not a.startswith("-")]
+    assert specs, where
+    for spec in specs:
+        requirement = Requirement(spec)
+        assert requirement.name == PROJECT["name"], f"{where}: installs {requirement.name}"
+        unknown = requirement.extras - set(PROJECT["optional-dependencies"])
+        assert not unknown, f"{where}: no such extra {unknown}"
+
+
+def _run_fake_stripe_server(args: list[str], where: str) -> None:
+    process = subprocess.Popen(  # noqa: S603 (this interpreter, the app's own module)
+        [sys.executable, "-m", "customer_sessions.testing", *args, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert "http://127.0.0.1:" in first, f"{where}: {first!r}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _run_shell(block: Block, request: pytest.FixtureRequest) -> None:
+    _signed_in(request)  # commands run against the Stripe double, with a user in the database
+    for number, raw in enumerate(block.code.splitlines(), start=block.line + 1):
+        line = raw.strip().removeprefix("$ ")
+        where = f"{block.path.relative_to(ROOT)}:{number}"
+        if not line or line.startswith("#"):
+            continue
+        words = shlex.split(line, comments=True)
+        if words[0] == "./manage.py":
+            words = ["python", "manage.py", *words[1:]]
+        if words[:2] == ["pip", "install"]:
+            _check_pip(words[2:], where)
+        elif words[:4] == ["python", "-m", "pip", "install"]:
+            _check_pip(words[4:], where)
+        elif words[:3] == ["python", "-m", "customer_sessions.testing"]:
+            _run_fake_stripe_server(words[3:], where)
+        elif words[:2] == ["python", "manage.py"]:
+            command, *args = words[2:]
+            assert command in SAFE_COMMANDS, (
+                f"{where}: `manage.py {command}` is not run by the docs tests; mark the "
+                "block <!-- docs-test: skip: <why> -->"
+            )
+            out = StringIO()
+            call_command(command, *args, stdout=out, stderr=out)
+        else:
+            pytest.fail(
+                f"{where}: no check for {line!r}; mark the block <!-- docs-test: skip: <why> -->"
+            )
+
+
+# --- references that must match the code ----------------------------------------------------
+
+
+def _sections(path: Path, pattern: str) -> list[str]:
+    return re.findall(pattern, path.read_text(), flags=re.M)
+
+
+def test_settings_reference_lists_every_setting_with_its_type_and_default() -> None:
+    text = (DOCS / "settings.md").read_text()
+    sections = re.split(r"^### `([A-Z_]+)`\s*$", text, flags=re.M)[1:]
+    documented = dict(zip(sections[::2], sections[1::2], strict=True))
+    assert list(documented) == list(conf.DEFAULTS)
+    annotations = {f.name: f.type for f in fields(conf.AppSettings)}
+    for key, body in documented.items():
+        type_ = re.search(r"^Type: `(?P<type>[^`]+)`", body, flags=re.M)
+        assert type_, f"settings.md: {key} has no 'Type: `…`' line"
+        assert type_["type"] == annotations[key], key
+        default = re.search(r"^Default: `(?P<default>[^`]+)`", body, flags=re.M)
+        if default:
+            assert ast.literal_eval(default["default"]) == conf.DEFAULTS[key], key
+        else:
+            marked = [
+                b
+                for b in ALL_BLOCKS
+                if b.path.name == "settings.md" and b.kind == "default" and b.options == [key]
+            ]
+            assert marked, f"settings.md: {key} has neither 'Default: `…`' nor a default block"
+
+
+def _registered_check_ids() -> set[str]:
+    source = (ROOT / "customer_sessions" / "checks.py").read_text()
+    return set(re.findall(r"""id=["'](customer_sessions\.[CEWI]\d{3})["']""", source))
+
+
+def test_checks_reference_lists_every_check() -> None:
+    documented = _sections(DOCS / "checks.md", r"^### `(customer_sessions\.[A-Z]\d{3})`")
+    assert len(documented) == len(set(documented))
+    assert set(documented) == _registered_check_ids()
+
+
+def test_links_between_docs_resolve() -> None:
+    broken = []
+    for source in SOURCES:
+        for target in re.findall(r"\]\((?!https?://|#|mailto:)([^)#\s]+)", source.read_text()):
+            if not (source.parent / target).exists():
+                broken.append(f"{source.relative_to(ROOT)} -> {target}")
+    assert broken == []
