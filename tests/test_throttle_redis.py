@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
@@ -64,3 +66,35 @@ def test_throttle_counts_across_app_servers(fake_stripe, django_db_setup, redis_
         # Each process saw only half the requests: the limit is not enforced site-wide.
         assert [r.status_code for r in over] == [201, 201]
     print("measured:", f"shared={shared}: {LIMIT} x 201, then {[r.status_code for r in over]}")
+
+
+def test_a_burst_of_parallel_requests_gets_exactly_the_limit(
+    fake_stripe, django_db_setup, redis_url
+):
+    """One account firing many requests at once, at several servers, cannot get past the
+    limit: the count is one atomic counter in the shared cache, not a list that parallel
+    requests each read and overwrite."""
+    cookies, headers = browser_cookies(UserFactory(password=None))
+    args = ["--workers", "2", "--worker-class", "gthread", "--threads", "8", "--preload"]
+    common = {
+        "stripe_url": fake_stripe.url,
+        "stripe_key": fake_stripe.secret_key,
+        "env": {"REDIS_URL": redis_url},
+    }
+    burst = LIMIT + 40
+    with gunicorn(args, **common) as one, gunicorn(args, **common) as two:
+        barrier = threading.Barrier(burst)
+
+        def post(i: int) -> int:
+            barrier.wait(timeout=30)
+            site = (one, two)[i % 2]
+            return requests.post(
+                site.url + URL, cookies=cookies, headers=headers, timeout=60
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=burst) as pool:
+            statuses = Counter(pool.map(post, range(burst)))
+
+    assert statuses == {201: LIMIT, 429: burst - LIMIT}
+    assert session_creates(fake_stripe) == LIMIT
+    print("measured:", f"burst of {burst} parallel requests over 2 servers: {dict(statuses)}")

@@ -15,9 +15,15 @@ class CustomerSessionRateThrottle(UserRateThrottle):
     site sets it, else ``CUSTOMER_SESSIONS["THROTTLE_RATE"]`` (``None`` turns it off).
     Counts live in Django's default cache: use a shared cache (Redis, Memcached) when the
     site runs several processes.
+
+    Unlike DRF's throttles, which read a list of timestamps and write it back (so parallel
+    requests overwrite each other's entries and a burst gets through uncounted), the count
+    is one atomic counter per user (``cache.add`` then ``cache.incr``) in a window that
+    starts with the user's first request.
     """
 
     scope = "customer_session"
+    window_start: float = 0.0
 
     def get_rate(self) -> str | None:
         # Read at call time (THROTTLE_RATES on the class froze at import).
@@ -25,3 +31,27 @@ class CustomerSessionRateThrottle(UserRateThrottle):
         if self.scope in rates:
             return rates[self.scope]
         return get_settings().THROTTLE_RATE
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        limit, duration = self.parse_rate(self.rate)
+        if limit is None or duration is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        start_key, count_key = f"{self.key}_start", f"{self.key}_count"
+        # Both no-ops while the user's window is open; otherwise they open a new one.
+        self.cache.add(start_key, self.now, duration)
+        self.cache.add(count_key, 0, duration)
+        try:
+            count = self.cache.incr(count_key)
+        except ValueError:  # the window expired between add and incr: open the next
+            self.cache.add(count_key, 0, duration)
+            count = self.cache.incr(count_key)
+        self.window_start = float(self.cache.get(start_key, self.now))
+        return bool(count <= limit)
+
+    def wait(self) -> float | None:
+        _, duration = self.parse_rate(self.rate)
+        return max(1.0, self.window_start + (duration or 0) - self.now)
