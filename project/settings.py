@@ -1,6 +1,7 @@
 """Settings of the demo site. Everything secret or machine-specific comes from the environment.
 
 - ``STRIPE_SECRET_KEY`` / ``STRIPE_PUBLISHABLE_KEY``: Stripe test keys.
+- ``STRIPE_WEBHOOK_SECRET``: the webhook endpoint's signing secret (``whsec_…``).
 - ``STRIPE_API_BASE``: send every Stripe API call to this base URL instead of Stripe
   (for example the project's Stripe double, ``http://127.0.0.1:12111``).
 - ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1/db``; default a SQLite file.
@@ -147,6 +148,8 @@ CUSTOMER_SESSIONS = {
     "SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY") or None,
     "PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY") or None,
     "API_BASE": os.environ.get("STRIPE_API_BASE") or None,
+    # The signing secret of the webhook endpoint (/api/webhook/), e.g. from `stripe listen`.
+    "WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
 }
 
 # The demo's Stripe Pricing Table and Buy Button (from the Stripe dashboard).
