@@ -61,6 +61,7 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
+from django.contrib import admin
 from django.core import checks
 from django.core.management import call_command
 from django.http import HttpResponseBase
@@ -192,7 +193,9 @@ def _param(block: Block) -> Any:
     # Async code (an await, an async view or URLconf) reaches the database from other
     # threads, which only see committed rows.
     is_async = "async" in block.code or "await " in block.code
-    return pytest.param(block, id=block.where, marks=pytest.mark.django_db(transaction=is_async))
+    # Commands such as the backfill work from worker threads too.
+    transaction = is_async or block.kind == "shell"
+    return pytest.param(block, id=block.where, marks=pytest.mark.django_db(transaction=transaction))
 
 
 def test_docs_exist_and_have_examples() -> None:
@@ -267,7 +270,16 @@ def _exec(block: Block, namespace: dict[str, Any]) -> None:
 
 def _run_python(block: Block, request: pytest.FixtureRequest) -> None:
     namespace = {"__name__": "docs_example", **_signed_in(request)}
-    _exec(block, namespace)
+    registry = dict(admin.site._registry)  # an example may register admin classes
+    try:
+        _exec(block, namespace)
+        _call_views(namespace)
+    finally:
+        admin.site._registry.clear()
+        admin.site._registry.update(registry)
+
+
+def _call_views(namespace: dict[str, Any]) -> None:
     for name, value in list(namespace.items()):
         if not inspect.isfunction(value) or value.__module__ != "docs_example":
             continue
