@@ -57,8 +57,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=4,
-            help="Users mapped at the same time (default 4); Stripe answers a create in a "
+            default=8,
+            help="Users mapped at the same time (default 8); Stripe answers a create in a "
             "few hundred ms, so one worker alone stays far below --rate.",
         )
         parser.add_argument(

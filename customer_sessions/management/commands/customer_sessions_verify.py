@@ -62,8 +62,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             type=int,
-            default=4,
-            help="Customers asked about at the same time (default 4), within --rate.",
+            default=8,
+            help="Customers asked about at the same time (default 8), within --rate.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
