@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo screenshots test lint typecheck migrations-check package pytest clean
+.PHONY: demo screenshots test lint typecheck migrations-check package pytest reliability clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ package: $(INSTALLED)
 
 pytest: $(INSTALLED)
 	$(BIN)/pytest
+
+## The tests behind docs/reliability.md, printing what they measured ("measured: ...").
+## PostgreSQL: DATABASE_URL=postgres://user:pass@127.0.0.1/db make reliability
+RELIABILITY := tests/test_races_multiprocess.py tests/test_concurrency.py \
+	tests/test_throttle_redis.py tests/test_faults.py tests/test_services.py \
+	tests/test_never_persisted.py tests/test_fuzz.py tests/test_properties.py \
+	tests/test_custom_user_models.py tests/test_authorization.py tests/test_api.py
+reliability: $(INSTALLED)
+	$(BIN)/pytest -p no:cacheprovider -q -s $(RELIABILITY)
 
 ## Sets everything up and serves the demo on http://127.0.0.1:$${PORT:-8000}/.
 demo: $(INSTALLED)

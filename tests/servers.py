@@ -59,6 +59,7 @@ class Site:
     """The demo site served by gunicorn in its own processes."""
 
     def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.name = ""
         self.url = url
         self.process = process
         self.log = log

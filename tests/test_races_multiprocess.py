@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.db import connection
 
 from customer_sessions.models import StripeCustomer
 from customer_sessions.testing import FakeStripe
@@ -46,6 +47,7 @@ def site(
         stripe_url=fake_stripe_server.url,
         stripe_key=fake_stripe_server.secret_key,
     ) as running:
+        running.name = f"{request.param} on {connection.vendor}"
         yield running
 
 
@@ -89,7 +91,8 @@ def test_fifty_first_requests_of_one_user_make_one_customer(site, fake_stripe, h
     # Bounded wait: the burst costs one slow creation plus ordinary request handling,
     # not one creation per request (which would take 50 x SLOW_CREATE / workers).
     assert seconds < 20, seconds
-    print("measured:", f"50 requests, 1 customer, 1 row, {seconds:.2f} s")
+    keys = "honoured" if honour_idempotency else "ignored"
+    print("measured:", f"{site.name}, keys {keys}: 50 requests, 1 customer, 1 row, {seconds:.2f} s")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -113,4 +116,4 @@ def test_twenty_new_users_at_once_each_get_exactly_one_customer(site, fake_strip
     for i, (_, body) in enumerate(results):
         assert body["customer"] == rows[users[i % 20].pk]
     assert seconds < 30, seconds
-    print("measured:", f"60 requests, 20 users, 20 customers, 20 rows, {seconds:.2f} s")
+    print("measured:", f"{site.name}: 60 requests, 20 customers, 20 rows, {seconds:.2f} s")
