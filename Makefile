@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+DJSTRIPE_VENV := .venv-bench-djstripe
 
-.PHONY: demo screenshots test lint typecheck migrations-check package pytest reliability clean
+.PHONY: bench demo screenshots test lint typecheck migrations-check package pytest reliability clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +51,20 @@ reliability: $(INSTALLED)
 ## Sets everything up and serves the demo on http://127.0.0.1:$${PORT:-8000}/.
 demo: $(INSTALLED)
 	$(BIN)/python -m project.demo
+
+## Benchmarks against the alternatives (not part of make test; ~15 minutes on 2 cores):
+## writes docs/benchmarks.md. One row only, printed: make bench BENCH=--only=NAME
+bench: $(INSTALLED) $(DJSTRIPE_VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python -m bench.run $(BENCH)
+
+# dj-stripe requires stripe<16, this app stripe 16: the dj-stripe side gets a venv of its
+# own. If it cannot be installed, bench.run says so in docs/benchmarks.md and skips it.
+$(DJSTRIPE_VENV)/.installed: bench/requirements-djstripe.txt
+	test -x $(DJSTRIPE_VENV)/bin/python || $(PYTHON) -m venv $(DJSTRIPE_VENV)
+	$(DJSTRIPE_VENV)/bin/python -m pip install --quiet -r bench/requirements-djstripe.txt \
+		|| echo "dj-stripe could not be installed: no dj-stripe row"
+	touch $@
 
 ## Writes docs/screenshots/*.png: each demo page in Chromium (apt-get install chromium).
 screenshots: $(INSTALLED)
