@@ -18,6 +18,7 @@ import tarfile
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,3 +166,134 @@ def test_twine_accepts_the_distributions(dist: Path) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+FRESH_SETTINGS = """
+# --- the quick start (docs/quickstart.md), step 2 ---
+import os
+
+INSTALLED_APPS += ["rest_framework", "customer_sessions"]
+MIDDLEWARE += ["customer_sessions.middleware.CustomerSessionMiddleware"]
+DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}
+CUSTOMER_SESSIONS = {
+    "SECRET_KEY": os.environ["STRIPE_SECRET_KEY"],
+    "PUBLISHABLE_KEY": os.environ["STRIPE_PUBLISHABLE_KEY"],
+    "API_BASE": os.environ["STRIPE_API_BASE"],
+    "WEBHOOK_SECRET": "whsec_fresh_project",
+}
+ALLOWED_HOSTS = ["testserver"]  # Django's test client, used by the script below
+"""
+
+FRESH_URLS = """
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("customer_sessions.urls")),
+]
+"""
+
+# What a new user tries, run inside the fresh project with the installed wheel.
+FRESH_SCRIPT = r"""
+import hashlib, hmac, json, os, sys, time
+from pathlib import Path
+from typing import Any
+
+import customer_sessions
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.template import engines
+from django.test import Client, RequestFactory
+
+site = Path(os.environ["FRESH_SITE"]).resolve()
+assert Path(customer_sessions.__file__).resolve().is_relative_to(site), customer_sessions.__file__
+
+User = get_user_model()
+ada = User.objects.create_user("ada", "ada@example.com", "pw")
+client = Client()
+client.force_login(ada)
+
+# The endpoint.
+response = client.post("/api/customer-session/", {}, content_type="application/json")
+assert response.status_code == 201, response.content
+assert response["Cache-Control"].count("no-store") == 1
+
+# The template tag (quick start, step 5).
+request = RequestFactory().get("/checkout/")
+request.user = ada
+html = engines["django"].from_string(
+    "{% load customer_sessions %}{% customer_session %}"
+).render({}, request)
+assert '<script id="customer-session" type="application/json">' in html
+
+# The admin.
+root = User.objects.create_superuser("root", "root@example.com", "pw")
+admin = Client()
+admin.force_login(root)
+page = admin.get("/admin/customer_sessions/stripecustomer/")
+customer = ada.stripe_customers.get().customer_id
+assert page.status_code == 200 and customer in page.content.decode()
+
+# The backfill command gives the superuser a customer too.
+call_command("customer_sessions_backfill", stdout=sys.stderr)
+assert root.stripe_customers.exclude(customer_id="").count() == 1
+
+# The webhook: Stripe deleted ada's customer.
+payload = json.dumps({
+    "id": "evt_fresh", "object": "event", "type": "customer.deleted", "livemode": False,
+    "data": {"object": {"id": customer, "object": "customer", "deleted": True}},
+})
+now = int(time.time())
+mac = hmac.new(b"whsec_fresh_project", f"{now}.{payload}".encode(), hashlib.sha256)
+response = Client().post(
+    "/api/webhook/", payload, content_type="application/json",
+    headers={"Stripe-Signature": f"t={now},v1={mac.hexdigest()}"},
+)
+assert response.status_code == 200, response.content
+assert not ada.stripe_customers.exclude(customer_id="").exists()
+print("fresh project: all good")
+"""
+
+
+def test_wheel_works_in_a_fresh_project(dist: Path, tmp_path: Path, fake_stripe: Any) -> None:
+    """Installed from the wheel into a new ``startproject`` and set up as the quick start
+    says: ``migrate`` and ``check`` pass, and the endpoint, the tag, the admin, the backfill
+    command and the webhook work against the Stripe double."""
+    site, project = tmp_path / "site", tmp_path / "project"
+    wheel = _only(dist, "*.whl")
+    _run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, wheel])
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTHONPATH")},
+        "PYTHONPATH": str(site),
+        "FRESH_SITE": str(site),
+        "STRIPE_SECRET_KEY": fake_stripe.secret_key,
+        "STRIPE_PUBLISHABLE_KEY": fake_stripe.publishable_key,
+        "STRIPE_API_BASE": fake_stripe.url,
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    project.mkdir()
+    _run([sys.executable, "-m", "django", "startproject", "shop", project], env=env, cwd=tmp_path)
+    with (project / "shop" / "settings.py").open("a") as settings_file:
+        settings_file.write(FRESH_SETTINGS)
+    (project / "shop" / "urls.py").write_text(FRESH_URLS)
+
+    manage = [sys.executable, "manage.py"]
+    _run([*manage, "migrate", "-v0"], env=env, cwd=project)
+    check = _run([*manage, "check"], env=env, cwd=project)
+    assert "System check identified no issues" in check.stdout
+    result = _run([*manage, "shell", "-c", FRESH_SCRIPT], env=env, cwd=project)
+    assert "fresh project: all good" in result.stdout
+
+    assert len(fake_stripe.customers) == 2
+    assert len(fake_stripe.customer_sessions) == 2
+
+
+def _run(
+    args: list[Any], *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(  # noqa: S603 (this interpreter, files this test wrote)
+        [str(a) for a in args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
