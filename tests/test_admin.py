@@ -230,3 +230,16 @@ def test_forgetting_needs_the_delete_permission(fake_stripe):
     assert not ReplacedStripeCustomer.objects.exists()
     response = verify(client, "verify_against_stripe", row)
     assert f"Deleted in Stripe: {row.customer_id} (gone)" in messages_of(response)
+
+
+def test_processed_webhook_events_are_listed_read_only(admin_client_):
+    from customer_sessions.models import ProcessedWebhookEvent
+
+    ProcessedWebhookEvent.objects.create(event_id="evt_1", type="customer.deleted", livemode=False)
+
+    response = admin_client_.get("/admin/customer_sessions/processedwebhookevent/", {"q": "evt_1"})
+
+    assert [e.event_id for e in response.context["cl"].result_list] == ["evt_1"]
+    assert 'href="/admin/customer_sessions/processedwebhookevent/add/"' not in (
+        response.content.decode()
+    )
