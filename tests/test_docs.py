@@ -545,10 +545,23 @@ def test_checks_reference_lists_every_check() -> None:
     assert set(documented) == _registered_check_ids()
 
 
+def _anchors(path: Path) -> set[str]:
+    """GitHub's ids of a page's headings, plus explicit ``<a id="…">``."""
+    text = path.read_text()
+    ids = set(re.findall(r'<a id="([^"]+)"', text))
+    for heading in re.findall(r"^#+ (.+)$", text, flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        ids.add(slug)
+    return ids
+
+
 def test_links_between_docs_resolve() -> None:
     broken = []
     for source in SOURCES:
-        for target in re.findall(r"\]\((?!https?://|#|mailto:)([^)#\s]+)", source.read_text()):
-            if not (source.parent / target).exists():
-                broken.append(f"{source.relative_to(ROOT)} -> {target}")
+        for target, anchor in re.findall(
+            r"\]\((?!https?://|mailto:)([^)#\s]*)(?:#([^)\s]+))?\)", source.read_text()
+        ):
+            path = (source.parent / target) if target else source
+            if not path.exists() or (anchor and anchor not in _anchors(path)):
+                broken.append(f"{source.relative_to(ROOT)} -> {target}#{anchor}")
     assert broken == []
