@@ -374,7 +374,12 @@ def djstripe_status() -> tuple[bool, str]:
     if not python.exists():
         return False, f"{DJSTRIPE_VENV.name} not found (make bench creates it)"
     done = subprocess.run(
-        [str(python), "-c", "import djstripe, stripe; print(djstripe.__version__, stripe.VERSION)"],
+        [
+            str(python),
+            "-c",
+            "import djstripe, stripe; from importlib.metadata import version; "
+            "print(f\"dj-stripe {version('dj-stripe')}, stripe {stripe.VERSION}\")",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -502,7 +507,8 @@ def render(
         )
     versions = ", ".join(f"{name} {version}" for name, version in _versions())
     dj_note = (
-        f"dj-stripe row: dj-stripe and stripe {djstripe[1]} in `{DJSTRIPE_VENV.name}/`."
+        f"dj-stripe row: {djstripe[1]} in `{DJSTRIPE_VENV.name}/` (dj-stripe requires "
+        "stripe<16; this app's side runs stripe 16)."
         if djstripe[0]
         else f"**No dj-stripe row**: {djstripe[1]}."
     )
@@ -591,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
             "STRIPE_SECRET_KEY": fake.secret_key,
             "STRIPE_PUBLISHABLE_KEY": fake.publishable_key,
             "PYTHONPATH": str(ROOT),
+            # Every server signs and checks the same sessions (the dj-stripe site too).
+            "DJANGO_SECRET_KEY": "bench-" + os.urandom(16).hex(),
         }
         env.pop("DEMO_SERVER", None)
         print(f"Preparing {args.users} users and their customers ...", flush=True)
