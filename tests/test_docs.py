@@ -45,6 +45,7 @@ import inspect
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import subprocess
@@ -468,6 +469,8 @@ def _run_fake_stripe_server(args: list[str], where: str) -> None:
     )
     try:
         assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        assert ready, f"{where}: the Stripe double printed nothing within 20 s"
         first = process.stdout.readline()
         assert "http://127.0.0.1:" in first, f"{where}: {first!r}"
     finally:
