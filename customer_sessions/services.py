@@ -21,7 +21,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.signals import setting_changed
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, router, transaction
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -322,8 +322,34 @@ def _check_user(user: AbstractBaseUser | Any) -> None:
 
 
 def _mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
-    """The confirmed customer of ``user`` or ``""``: exactly one query."""
-    return next(iter(_mapped_rows(user, mode, account)), "")
+    """The confirmed customer of ``user`` or ``""``: exactly one query.
+
+    The query of :func:`_mapped_rows`, compiled once per database: it runs on every
+    session, and the ORM takes about ten times longer to build it than SQLite to run it.
+    """
+    using = router.db_for_read(StripeCustomer)
+    sql, order = _mapped_sql(using)
+    values = {"user": user.pk, "mode": getattr(mode, "value", mode), "account": account}
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [values[name] for name in order])
+        row = cursor.fetchone()
+    return str(row[0]) if row else ""
+
+
+_compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _mapped_sql(using: str) -> tuple[str, tuple[str, ...]]:
+    """:func:`_mapped_rows`' SQL on ``using`` and the order of its parameters."""
+    compiled = _compiled.get(using)
+    if compiled is None:
+        # Build the query with stand-in values, then name each parameter by its value.
+        user, mode, account = -734_551_999, "\x00mode", "\x00account"
+        rows = StripeCustomer.objects.using(using).filter(user_id=user, mode=mode, account=account)
+        sql, params = rows.values_list("customer_id", flat=True)[:1].query.sql_with_params()
+        names: dict[Any, str] = {user: "user", mode: "mode", account: "account"}
+        compiled = _compiled[using] = (sql, tuple(names[value] for value in params))
+    return compiled
 
 
 async def _amapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
@@ -335,7 +361,7 @@ async def _amapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str)
 
 def _mapped_rows(user: AbstractBaseUser, mode: Mode, account: str) -> Any:
     rows = StripeCustomer.objects.filter(user_id=user.pk, mode=mode, account=account)
-    return rows.values_list("customer_id", flat=True)[:1]
+    return rows.values_list("customer_id", flat=True)[:1]  # _mapped_sql: the same query
 
 
 def _create_customer(
