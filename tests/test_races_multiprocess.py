@@ -20,11 +20,11 @@ import pytest
 import requests
 from django.db import connection
 
-from customer_sessions.models import StripeCustomer
+from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
 from customer_sessions.testing import FakeStripe
 
 from .conftest import customer_creates
-from .factories import UserFactory
+from .factories import StripeCustomerFactory, UserFactory
 from .servers import Site, browser_cookies, gunicorn
 
 URL = "/api/customer-session/"
@@ -117,3 +117,25 @@ def test_twenty_new_users_at_once_each_get_exactly_one_customer(site, fake_strip
         assert body["customer"] == rows[users[i % 20].pk]
     assert seconds < 30, seconds
     print("measured:", f"{site.name}: 60 requests, 20 customers, 20 rows, {seconds:.2f} s")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_requests_for_a_deleted_customer_replace_it_once(site, fake_stripe):
+    fake_stripe.honour_idempotency = False
+    user = UserFactory(password=None)
+    old = fake_stripe.create_customer(metadata={"django_user_id": str(user.pk)})["id"]
+    StripeCustomerFactory(user=user, customer_id=old)
+    fake_stripe.delete_customer(old)  # deleted in the dashboard, say
+    fake_stripe.delay(SLOW_CREATE, path="/v1/customers", method="POST")
+
+    results, seconds = timed(lambda: burst(site, [browser_cookies(user)] * 50))
+
+    assert Counter(status for status, _ in results) == {201: 50}, (results, site.output())
+    new = StripeCustomer.objects.get(user=user).customer_id
+    assert new != old
+    assert {body["customer"] for _, body in results} == {new}
+    assert [c["id"] for c in fake_stripe.customers] == [new]
+    assert customer_creates(fake_stripe) == 1
+    replaced = ReplacedStripeCustomer.objects.get(user=user)  # exactly one record
+    assert replaced.customer_id == old
+    print("measured:", f"{site.name}: 50 requests, 1 replacement, 1 new customer, {seconds:.2f} s")
