@@ -345,6 +345,18 @@ def rows(rounds: int, djstripe: bool) -> list[Row]:
             rounds,
             "async target ≥ 224 req/s (70 % of 64 / 0.2 s)",
         ),
+        Row(
+            "async-vs-bare-async-200ms",
+            "Async endpoint vs a bare async Django view (fixed customer, reused httpx "
+            "client), both under uvicorn, 64 clients, 200 ms added latency",
+            [
+                Target("async endpoint, uvicorn", "asgi", "/api/async/customer-session/"),
+                Target("bare async view, uvicorn", "asgi", "/bench/bare-async/"),
+            ],
+            200,
+            64,
+            rounds,
+        ),
     ]  # fmt: skip
     return result
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/async/customer-session/", AsyncCustomerSessionView.as_view()),
     # What it is compared with.
     path("bench/bare/", views.BareSessionView.as_view()),
+    path("bench/bare-async/", views.bare_async_session),
     path("bench/naive/", views.naive_session),
     path("bench/page/", views.page, {"template": "bench/page.html"}),
     path("bench/page-tag/", views.page, {"template": "bench/page_tag.html"}),

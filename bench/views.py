@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -73,6 +74,37 @@ class BareSessionView(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
+
+
+_async_clients: dict[Any, stripe.StripeClient] = {}
+
+
+async def bare_async_session(request: HttpRequest) -> JsonResponse:
+    """The async ceiling under ASGI: a signed-in user (CSRF checked by the middleware), one
+    ``create_async`` for a fixed customer through one client per event loop, built as
+    stripe-python documents it (``HTTPXClient``, httpx's default pool).
+    """
+    if request.method != "POST":
+        return JsonResponse({"detail": "Method not allowed."}, status=405)
+    user = await request.auser()
+    if not user.is_authenticated:
+        return JsonResponse({"detail": "Not signed in."}, status=403)
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = stripe.StripeClient(
+            _key(),
+            base_addresses=_api_base(),  # type: ignore[arg-type]
+            http_client=stripe.HTTPXClient(timeout=10),
+        )
+    customer = os.environ["BENCH_CUSTOMER"]
+    session = await client.v1.customer_sessions.create_async(
+        params={"customer": customer, "components": COMPONENTS}
+    )
+    return JsonResponse(
+        {"client_secret": session.client_secret, "expires_at": session.expires_at},
+        status=201,
+    )
 
 
 @require_POST
