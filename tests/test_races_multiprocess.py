@@ -91,6 +91,11 @@ def test_fifty_first_requests_of_one_user_make_one_customer(site, fake_stripe, h
     # Bounded wait: the burst costs one slow creation plus ordinary request handling,
     # not one creation per request (which would take 50 x SLOW_CREATE / workers).
     assert seconds < 20, seconds
+    # The servers' own log says what happened, and never holds a secret or the API key.
+    log = site.output()
+    assert f"Created Stripe customer {row.customer_id} for user {user.pk}" in log
+    assert "cuss_secret" not in log
+    assert fake_stripe.secret_key not in log
     keys = "honoured" if honour_idempotency else "ignored"
     print("measured:", f"{site.name}, keys {keys}: 50 requests, 1 customer, 1 row, {seconds:.2f} s")
 
