@@ -28,7 +28,7 @@ from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
 from customer_sessions.services import create_customer_session
 from customer_sessions.testing import FakeStripe
 
-from .factories import UserFactory
+from .factories import StripeCustomerFactory, UserFactory
 from .servers import free_port
 
 pytestmark = pytest.mark.django_db
@@ -144,13 +144,22 @@ def wait_for_requests(fake: FakeStripe, path: str, count: int, timeout: float = 
 
 
 @pytest.mark.parametrize("surface", list(SURFACES))
+@pytest.mark.parametrize("who", ["new-user", "mapped-user"])
 @pytest.mark.parametrize("case", list(FAULTS))
-def test_fault(fake_stripe, settings, all_logs, case, surface):
+def test_fault(fake_stripe, settings, all_logs, case, who, surface):
     fault = FAULTS[case]
+    user = UserFactory(password=None)
+    # A new user's first Stripe call creates the customer; a mapped user's creates the
+    # session for the customer they already have.
+    before: list[tuple[str]] = []
+    path = "/v1/customers"
+    if who == "mapped-user":
+        customer = fake_stripe.create_customer(metadata={"django_user_id": str(user.pk)})["id"]
+        StripeCustomerFactory(user=user, customer_id=customer)
+        before, path = [(customer,)], "/v1/customer_sessions"
     conf = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": RETRIES, "TIMEOUT": TIMEOUT}
     fault.inject(fake_stripe, conf)
     settings.CUSTOMER_SESSIONS = conf
-    user = UserFactory(password=None)
     call = SURFACES[surface]
 
     start = time.monotonic()
@@ -169,12 +178,13 @@ def test_fault(fake_stripe, settings, all_logs, case, surface):
             assert int(headers["Retry-After"]) >= 1
     assert fake_stripe.secret_key not in shown
 
-    # Nothing half-written: no mapping to a customer Stripe did not confirm to the app.
+    # Nothing half-written: no mapping to a customer Stripe did not confirm to the app,
+    # and a failure never drops or replaces a mapping that exists.
     mapped = list(StripeCustomer.objects.exclude(customer_id="").values_list("customer_id"))
     if fault.status == 201:
         assert mapped == [(fake_stripe.customers[0]["id"],)]
     else:
-        assert mapped == []
+        assert mapped == before
     assert not ReplacedStripeCustomer.objects.exists()
 
     # A log line says what happened, for whom, with which outcome; no record has the key.
@@ -191,11 +201,13 @@ def test_fault(fake_stripe, settings, all_logs, case, surface):
 
     # Stripe recovers: the very next request succeeds, and the user has one customer.
     if fault.executed:  # let the double finish the attempts the app gave up on
-        wait_for_requests(fake_stripe, "/v1/customers", fault.executed)
+        wait_for_requests(fake_stripe, path, fault.executed)
     fake_stripe.clear_faults()
     settings.CUSTOMER_SESSIONS = {**conf, "API_BASE": fake_stripe.url}
     status, code, shown, _ = call(user)
     assert (status, code) == (201, None)
     row = StripeCustomer.objects.get(user=user)
     assert [c["id"] for c in fake_stripe.customers] == [row.customer_id]
-    print("measured:", f"{case} via {surface}: {seconds:.2f} s (budget {BUDGET} s)")
+    if before:
+        assert [(row.customer_id,)] == before
+    print("measured:", f"{case}, {who}, via {surface}: {seconds:.2f} s (budget {BUDGET} s)")
