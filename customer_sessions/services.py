@@ -21,7 +21,13 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.core.signals import setting_changed
-from django.db import IntegrityError, close_old_connections, connections, router, transaction
+from django.db import (
+    IntegrityError,
+    close_old_connections,
+    connections,
+    router,
+    transaction,
+)
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -448,9 +454,32 @@ def _replace_customer(
     """
     conf = get_settings()
     since = timezone.now() - timedelta(seconds=conf.REPLACEMENT_WINDOW)
-    recent = ReplacedStripeCustomer.objects.filter(
-        mode=mode, account=account, replaced_at__gte=since
-    ).count()
+    replaced = 0
+    using = router.db_for_write(ReplacedStripeCustomer)
+    with transaction.atomic(using=using):
+        # Count and replace under one lock, so simultaneous replacements cannot overshoot
+        # the limit: SQLite's IMMEDIATE transaction already holds the database's write
+        # lock; PostgreSQL takes a table lock that only replacements contend for.
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                table = connection.ops.quote_name(ReplacedStripeCustomer._meta.db_table)
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        recent = ReplacedStripeCustomer.objects.filter(
+            mode=mode, account=account, replaced_at__gte=since
+        ).count()
+        if recent < conf.REPLACEMENT_LIMIT:
+            replaced = StripeCustomer.objects.filter(
+                user_id=user.pk, mode=mode, account=account, customer_id=old_customer_id
+            ).update(customer_id="", idempotency_key=new_idempotency_key(), updated=timezone.now())
+            if replaced:
+                ReplacedStripeCustomer.objects.create(
+                    user_id=user.pk,
+                    mode=mode,
+                    account=account,
+                    customer_id=old_customer_id,
+                    reason=reason,
+                )
     if recent >= conf.REPLACEMENT_LIMIT:
         logger.error(
             "Stripe reports customer %s of user %s missing, but %s customers were already "
@@ -466,18 +495,6 @@ def _replace_customer(
             f"More than {conf.REPLACEMENT_LIMIT} mapped customers went missing in Stripe within "
             f"{conf.REPLACEMENT_WINDOW} s; check {SETTING_NAME}['SECRET_KEY'] and the account."
         )
-    with transaction.atomic():
-        replaced = StripeCustomer.objects.filter(
-            user_id=user.pk, mode=mode, account=account, customer_id=old_customer_id
-        ).update(customer_id="", idempotency_key=new_idempotency_key(), updated=timezone.now())
-        if replaced:
-            ReplacedStripeCustomer.objects.create(
-                user_id=user.pk,
-                mode=mode,
-                account=account,
-                customer_id=old_customer_id,
-                reason=reason,
-            )
     if replaced:
         logger.warning(
             "Stripe customer %s of user %s is %s; it will be replaced.",

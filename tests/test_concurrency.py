@@ -18,7 +18,7 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from customer_sessions.models import StripeCustomer
+from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
 from customer_sessions.services import create_customer_session
 
 from .conftest import customer_creates
@@ -111,3 +111,25 @@ def test_a_failed_first_attempt_under_contention_still_ends_with_one_customer(
     assert len(fake_stripe.customers) == 1
     customer = StripeCustomer.objects.get(user=user).customer_id
     assert [r for r in results if r != "StripeUnavailable"] == [customer] * 7
+
+
+def test_simultaneous_replacements_never_overshoot_the_limit(fake_stripe, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "REPLACEMENT_LIMIT": 4}
+    users = UserFactory.create_batch(12)
+    for user in users:
+        create_customer_session(user)
+    for customer in list(fake_stripe.customers):
+        fake_stripe.delete_customer(customer["id"])
+
+    def attempt(i: int) -> str:
+        try:
+            create_customer_session(users[i])
+            return "replaced"
+        except Exception as exc:  # noqa: BLE001 - the refusals are part of the test
+            return type(exc).__name__
+
+    results = run_at_once(12, attempt)
+
+    assert sorted(results) == ["TooManyReplacements"] * 8 + ["replaced"] * 4
+    assert ReplacedStripeCustomer.objects.count() == 4
+    assert StripeCustomer.objects.filter(customer_id="").count() == 0
