@@ -570,6 +570,22 @@ with the command in its line (that prints the row and leaves this file alone).
 
 {render_ratios(done)}
 {asgi_line}
+How to read them:
+
+- At 0 ms the servers are CPU-bound, so a ratio is the share of CPU per request: the
+  endpoint does work the bare view skips (the per-user throttle, body validation, the
+  mapping query, its log line, the no-store headers). With latency the work overlaps
+  the wait for Stripe, but one gunicorn worker's 8 threads still share one GIL.
+- The naive view makes two Stripe requests per session (a new customer every time) over
+  a new connection per request: Stripe's rate limit is used up twice as fast, and
+  Stripe fills up with customers.
+- The tag rows compare a page that waits for Stripe with one that does not: the
+  difference is one Stripe round trip, which is what the tag costs.
+- Under ASGI Django runs a sync view in a thread of its own per request, so the sync
+  endpoint under uvicorn also serves concurrent users; the async endpoint does it without
+  a thread per waiting request. With one worker both are bound by the CPU that Django's
+  ASGI handling costs (its sync middleware run in threads), not by Stripe.
+
 ## Every side
 
 {render_rows(done)}
