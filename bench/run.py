@@ -339,6 +339,7 @@ def rows(rounds: int, djstripe: bool) -> list[Row]:
                 Target("async endpoint, uvicorn", "asgi", "/api/async/customer-session/"),
                 Target("sync endpoint, gunicorn 8 threads", "wsgi", "/api/customer-session/"),
                 Target("sync endpoint, uvicorn", "asgi", "/api/customer-session/"),
+                Target("sync endpoint, gunicorn 64 threads", "wsgi64", "/api/customer-session/"),
             ],
             200,
             64,
@@ -546,10 +547,10 @@ with the command in its line (that prints the row and leaves this file alone).
 - **Servers**: real processes with `bench.settings` (the demo's settings with DEBUG off,
   SQLite in IMMEDIATE mode, the app's INFO log line per session kept, the throttle on at
   100000/min so it is evaluated but never reached). WSGI: `gunicorn project.wsgi -w 1 -k
-  gthread --threads 8`; ASGI: `uvicorn project.asgi` (one process, uvloop). Database
-  queries per session are counted by a wrapper on every connection of the worker
-  (`bench/apps.py`), and include the 2 queries of Django session authentication
-  (session row, user row).
+  gthread --threads 8` (and `--threads 64`, a thread per client, in the ASGI row); ASGI:
+  `uvicorn project.asgi` (one process, uvloop). Database queries per session are
+  counted by a wrapper on every connection of the worker (`bench/apps.py`), and include
+  the 2 queries of Django session authentication (session row, user row).
 - **Load**: `bench/loadgen.py`, a separate process, N keep-alive connections each sending
   its next request as soon as the previous answer arrives, as {args.users} signed-in users
   in turn (session cookie + CSRF token, as a browser sends them). Each run: {args.warmup:g} s
@@ -649,6 +650,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Starting {name} ...", flush=True)
                 if name == "wsgi":
                     server = gunicorn("wsgi", env)
+                elif name == "wsgi64":
+                    server = gunicorn("wsgi64", env, threads=64)
                 elif name == "asgi":
                     server = uvicorn("asgi", env)
                 else:
