@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from typing import Any
@@ -24,7 +25,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core import checks
 
-from .conf import SETTING_NAME, get_settings
+from .conf import DEFAULTS, SETTING_NAME, get_settings
 
 
 @checks.register(checks.Tags.security, deploy=True)
@@ -290,3 +291,20 @@ def check_request_context_processor(
             id="customer_sessions.W007",
         )
     ]
+
+
+@checks.register()
+def check_unknown_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A misspelt key in ``CUSTOMER_SESSIONS`` would otherwise be ignored without a word."""
+    messages: list[checks.CheckMessage] = []
+    for name in get_settings().extra:
+        close = difflib.get_close_matches(str(name), DEFAULTS, n=1)
+        hint = f"Did you mean {close[0]!r}?" if close else "See the settings reference."
+        messages.append(
+            checks.Warning(
+                f"{SETTING_NAME}[{name!r}] is not a setting of the app and is ignored.",
+                hint=f"{hint} Known keys: {', '.join(DEFAULTS)}.",
+                id="customer_sessions.W008",
+            )
+        )
+    return messages

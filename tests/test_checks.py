@@ -315,3 +315,20 @@ def test_missing_request_context_processor_is_a_warning(settings):
 def test_the_demo_settings_pass_every_plain_check():
     with keys(SECRET_KEY=SK_TEST, PUBLISHABLE_KEY=PK_TEST):
         assert ids(checks.run_checks()) == []
+
+
+# --- W008: unknown keys in CUSTOMER_SESSIONS ----------------------------------------------
+
+
+def test_a_misspelt_setting_is_a_warning_naming_the_right_one(settings):
+    from customer_sessions.conf import DEFAULTS
+
+    with override_settings(CUSTOMER_SESSIONS={"SECRET_KEY": SK_TEST, "TIMEOUTS": 5}):
+        assert app_checks.check_unknown_settings() == [
+            checks.Warning(
+                "CUSTOMER_SESSIONS['TIMEOUTS'] is not a setting of the app and is ignored.",
+                hint=f"Did you mean 'TIMEOUT'? Known keys: {', '.join(DEFAULTS)}.",
+                id="customer_sessions.W008",
+            )
+        ]
+    assert app_checks.check_unknown_settings() == []
