@@ -583,9 +583,11 @@ How to read them:
 - The tag rows compare a page that waits for Stripe with one that does not: the
   difference is one Stripe round trip, which is what the tag costs.
 - Under ASGI Django runs a sync view in a thread of its own per request, so the sync
-  endpoint under uvicorn also serves concurrent users; the async endpoint does it without
-  a thread per waiting request. With one worker both are bound by the CPU that Django's
-  ASGI handling costs (its sync middleware run in threads), not by Stripe.
+  endpoint under uvicorn serves concurrent users too; the async endpoint does it without
+  a thread per waiting request. Each request still passes between the event loop and
+  threads a dozen times in Django's ASGI handler (its built-in middleware is sync): that,
+  not Stripe, is what limits one uvicorn worker here. Compare with the gunicorn worker
+  that has a thread per client.
 
 ## Every side
 
