@@ -209,6 +209,17 @@ class _AsyncHTTPClient(stripe.HTTPXClient):
         finally:
             self._busy[pool] -= 1
 
+    def _get_request_args_kwargs(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any
+    ) -> Any:
+        # stripe-python hands httpx the encoded form body as ``data=``, which httpx
+        # deprecates for bytes; ``content=`` sends the same bytes without the warning.
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        body = kwargs.pop("data", None)
+        if body:
+            kwargs["content"] = body
+        return args, kwargs
+
     async def close_async(self) -> None:
         for pool in self._pools:
             await pool.aclose()
