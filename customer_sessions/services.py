@@ -341,7 +341,7 @@ def _check_user(user: AbstractBaseUser | Any) -> None:
 def _mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
     """The confirmed customer of ``user`` or ``""``: exactly one query.
 
-    The query of :func:`_mapped_rows`, compiled once per database: it runs on every
+    The query of :func:`_mapped_rows_of`, compiled once per database: it runs on every
     session, and the ORM takes about ten times longer to build it than SQLite to run it.
     The user's key is prepared for the database by the model field, as the ORM would.
     """
@@ -364,7 +364,7 @@ _compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
 def _mapped_sql(using: str, user_pk: Any) -> tuple[str, tuple[str, ...]]:
-    """:func:`_mapped_rows`' SQL on ``using`` and the order of its parameters."""
+    """:func:`_mapped_rows_of`' SQL on ``using`` and the order of its parameters."""
     compiled = _compiled.get(using)
     if compiled is None:
         # Build the query once, with stand-ins for mode and account, then name each
@@ -381,14 +381,15 @@ def _mapped_sql(using: str, user_pk: Any) -> tuple[str, tuple[str, ...]]:
 
 
 async def _amapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
-    """:func:`_mapped_customer_id` with Django's async ORM: the same one query."""
-    async for customer_id in _mapped_rows(user, mode, account):
-        return customer_id
-    return ""
+    """:func:`_mapped_customer_id` for async code: the same one compiled query.
+
+    It runs where Django's async ORM runs a query (``sync_to_async`` in the request's
+    database thread), without building the ORM query again on every session.
+    """
+    return await _mapped_customer_id_async(user, mode, account)
 
 
-def _mapped_rows(user: AbstractBaseUser, mode: Mode, account: str) -> Any:
-    return _mapped_rows_of(user.pk, mode, account)
+_mapped_customer_id_async = sync_to_async(_mapped_customer_id)
 
 
 def _mapped_rows_of(user_pk: Any, mode: str, account: str) -> Any:
