@@ -18,8 +18,8 @@ class CustomerSessionRateThrottle(UserRateThrottle):
 
     Unlike DRF's throttles, which read a list of timestamps and write it back (so parallel
     requests overwrite each other's entries and a burst gets through uncounted), the count
-    is one atomic counter per user (``cache.add`` then ``cache.incr``) in a window that
-    starts with the user's first request.
+    is one atomic counter per user (``cache.incr``, one cache operation per request) in a
+    window that starts with the user's first request (``cache.add``).
     """
 
     scope = "customer_session"
@@ -40,18 +40,22 @@ class CustomerSessionRateThrottle(UserRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        start_key, count_key = f"{self.key}_start", f"{self.key}_count"
-        # Both no-ops while the user's window is open; otherwise they open a new one.
-        self.cache.add(start_key, self.now, duration)
-        self.cache.add(count_key, 0, duration)
+        count_key = f"{self.key}_count"
         try:
+            # While the user's window is open: one cache operation per request.
             count = self.cache.incr(count_key)
-        except ValueError:  # the window expired between add and incr: open the next
+        except ValueError:  # no open window: open one (a no-op for the racer that lost)
+            self.cache.add(f"{self.key}_start", self.now, duration)
             self.cache.add(count_key, 0, duration)
-            count = self.cache.incr(count_key)
-        self.window_start = float(self.cache.get(start_key, self.now))
+            try:
+                count = self.cache.incr(count_key)
+            except ValueError:  # the window expired between add and incr: open the next
+                self.cache.add(count_key, 0, duration)
+                count = self.cache.incr(count_key)
         return bool(count <= limit)
 
     def wait(self) -> float | None:
+        # Read only for a refused request: when the user's window started.
+        self.window_start = float(self.cache.get(f"{self.key}_start", self.now))
         _, duration = self.parse_rate(self.rate)
         return max(1.0, self.window_start + (duration or 0) - self.now)
