@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..services import account_for, acreate_customer_session
-from .serializers import CustomerSessionRequestSerializer, CustomerSessionSerializer
+from .serializers import requested_components, response_body
 from .views import CustomerSessionView
 
 
@@ -58,12 +58,10 @@ class AsyncCustomerSessionView(CustomerSessionView):
             components,
             account=account,
         )
-        data = CustomerSessionSerializer(session).data
+        data = response_body(session)
         return Response(data, status=status.HTTP_201_CREATED)
 
     def _checked(self, request: Request, *args: Any, **kwargs: Any) -> tuple[str | None, str]:
         """Authentication, permissions, throttle and the body, as the sync view checks them."""
         self.initial(request, *args, **kwargs)
-        serializer = CustomerSessionRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data.get("components"), account_for(request)
+        return requested_components(request.data), account_for(request)

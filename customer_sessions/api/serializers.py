@@ -59,3 +59,29 @@ class CustomerSessionSerializer(serializers.Serializer[Any]):
     )
     expires_at = serializers.IntegerField(help_text="When the secret expires (Unix time).")
     customer = serializers.CharField(help_text="The signed-in user's Stripe customer id.")
+
+
+def requested_components(data: Any) -> str | None:
+    """The preset a request body names, validated by :class:`CustomerSessionRequestSerializer`.
+
+    An empty body (what most pages send) is valid and names none: answered without
+    building a serializer on every session. Any other body goes through the serializer.
+    """
+    if isinstance(data, dict) and not data:
+        return None
+    serializer = CustomerSessionRequestSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    components: str | None = serializer.validated_data.get("components")
+    return components
+
+
+def response_body(session: Any) -> dict[str, Any]:
+    """``CustomerSessionSerializer(session).data``, without building a serializer per session.
+
+    The serializer stays the documented shape (the OpenAPI schema); a test keeps both equal.
+    """
+    return {
+        "client_secret": session.client_secret,
+        "expires_at": int(session.expires_at),
+        "customer": str(session.customer),
+    }

@@ -16,7 +16,7 @@ from rest_framework.views import APIView, exception_handler
 
 from ..exceptions import CustomerSessionError
 from ..services import account_for, create_customer_session
-from .serializers import CustomerSessionRequestSerializer, CustomerSessionSerializer
+from .serializers import requested_components, response_body
 from .throttles import CustomerSessionRateThrottle
 
 
@@ -103,14 +103,12 @@ class CustomerSessionView(APIView):
 
     @sensitive_variables("session", "data")
     def post(self, request: Request) -> Response:
-        serializer = CustomerSessionRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         session = create_customer_session(
             request.user,  # type: ignore[arg-type]
-            serializer.validated_data.get("components"),
+            requested_components(request.data),
             account=account_for(request),
         )
-        data = CustomerSessionSerializer(session).data
+        data = response_body(session)
         return Response(data, status=status.HTTP_201_CREATED)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
