@@ -576,7 +576,10 @@ How to read them:
 - At 0 ms the servers are CPU-bound, so a ratio is the share of CPU per request: the
   endpoint does work the bare view skips (the per-user throttle, body validation, the
   mapping query, its log line, the no-store headers). With latency the work overlaps
-  the wait for Stripe, but one gunicorn worker's 8 threads still share one GIL.
+  the wait for Stripe, but one gunicorn worker's 8 threads still share one GIL: each
+  database query or log write hands it to another thread, and the endpoint has one of
+  each more than the bare view, so at 0 ms its gap is wider than its extra CPU alone
+  (see docs/deployment.md, "CPU per session").
 - The naive view makes two Stripe requests per session (a new customer every time) over
   a new connection per request: Stripe's rate limit is used up twice as fast, and
   Stripe fills up with customers.
