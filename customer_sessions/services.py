@@ -640,32 +640,6 @@ async def acreate_customer_session(
     return await _arun(_session_steps(user, components, account))
 
 
-def _look_up_ahead(user: AbstractBaseUser, account: str) -> tuple[_Mapped, str] | None:
-    """The session's mapping lookup, for a caller already in Django's database thread.
-
-    The async endpoint checks the request there; looking the mapping up in the same trip
-    saves the async session one more hop to a thread. ``None`` when the session would
-    stop before its lookup (the user or the key is refused); the session then says why.
-    """
-    try:
-        _check_user(user)
-        mode = stripe_mode(get_settings().require_secret_key())
-    except (PermissionDenied, StripeMisconfigured):
-        return None
-    return _Mapped(user, mode, account), _mapped_customer_id(user, mode, account)
-
-
-@sensitive_variables()
-async def _acreate_customer_session_looked_up(
-    user: AbstractBaseUser,
-    components: str | None,
-    account: str,
-    looked_up: tuple[_Mapped, str] | None,
-) -> CustomerSession:
-    """:func:`acreate_customer_session`, with its first lookup from :func:`_look_up_ahead`."""
-    return await _arun(_session_steps(user, components, account), looked_up)
-
-
 # --- the rules, written once; run by calling (sync) or by awaiting (async) ----------------
 #
 # A session's rules (which customer, when to create or replace one, what is logged and
@@ -806,9 +780,7 @@ def _run(steps: Generator[_Step, Any, _T]) -> _T:
 
 
 @sensitive_variables()
-async def _arun(
-    steps: Generator[_Step, Any, _T], looked_up: tuple[_Mapped, str] | None = None
-) -> _T:
+async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
     """Perform ``steps`` by awaiting: the async API (ASGI views).
 
     The mapping lookup uses Django's async ORM and the session request awaits Stripe over
@@ -816,17 +788,13 @@ async def _arun(
     Django's async ORM cannot hold: creating a user's first customer (it holds a row lock
     while Stripe answers, so it runs with ``thread_sensitive=False``, in a thread of its
     own, and never stalls the other requests' database work) and replacing a missing one.
-    ``looked_up``: the answer to the first lookup, when it is that very step.
     """
     result: Any = None
     try:
         while True:
             step = steps.send(result)
             if isinstance(step, _Mapped):
-                if looked_up is not None and looked_up[0] == step:
-                    result, looked_up = looked_up[1], None
-                else:
-                    result = await _amapped_customer_id(step.user, step.mode, step.account)
+                result = await _amapped_customer_id(step.user, step.mode, step.account)
             elif isinstance(step, _NewCustomer):
                 client = get_client(step.account)
                 result = await sync_to_async(_create_customer_in_a_thread, thread_sensitive=False)(

@@ -1,5 +1,5 @@
-"""The async endpoint looks the mapping up while it checks the request (one trip to
-Django's thread); the session must still see every later change of the mapping."""
+"""The async endpoint reads the mapping as it is when the session is made: a customer
+deleted in Stripe is replaced exactly once, and later changes of the mapping are seen."""
 
 from __future__ import annotations
 

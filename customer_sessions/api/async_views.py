@@ -16,7 +16,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..services import _acreate_customer_session_looked_up, _look_up_ahead, account_for
+from ..services import account_for, acreate_customer_session
 from .serializers import requested_components, response_body
 from .views import CustomerSessionView
 
@@ -52,22 +52,16 @@ class AsyncCustomerSessionView(CustomerSessionView):
 
     @sensitive_variables("session", "data")
     async def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        checked = await sync_to_async(self._checked)(request, *args, **kwargs)
-        components, account, looked_up = checked
-        session = await _acreate_customer_session_looked_up(
+        components, account = await sync_to_async(self._checked)(request, *args, **kwargs)
+        session = await acreate_customer_session(
             request.user,  # type: ignore[arg-type]
             components,
-            account,
-            looked_up,
+            account=account,
         )
         data = response_body(session)
         return Response(data, status=status.HTTP_201_CREATED)
 
-    def _checked(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        """Authentication, permissions, throttle and the body, as the sync view checks them.
-
-        Then, in the same trip to Django's thread, the session's mapping lookup.
-        """
+    def _checked(self, request: Request, *args: Any, **kwargs: Any) -> tuple[str | None, str]:
+        """Authentication, permissions, throttle and the body, as the sync view checks them."""
         self.initial(request, *args, **kwargs)
-        components, account = requested_components(request.data), account_for(request)
-        return components, account, _look_up_ahead(request.user, account)  # type: ignore[arg-type]
+        return requested_components(request.data), account_for(request)
