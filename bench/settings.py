@@ -22,7 +22,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("BENCH_DB", str(BASE_DIR / "bench" / ".data" / "bench.sqlite3")),
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
-        "CONN_MAX_AGE": 0,
+        # As the demo keeps them (project/settings.py): one connection per server thread.
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 

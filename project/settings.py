@@ -87,9 +87,13 @@ TEMPLATES = [
 
 # SQLite by default, in IMMEDIATE transaction mode so that concurrent first requests of a
 # new user wait for each other instead of failing with "database is locked".
+# Connections are kept between requests (CONN_MAX_AGE seconds, checked before reuse): a
+# gunicorn thread, or a thread of project/asgi.py's handler, reuses its connection.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
