@@ -140,9 +140,38 @@ def get_client(account: str = "") -> stripe.StripeClient:
             client = _clients.get(cache_key)
             if client is None:
                 client = _clients[cache_key] = _new_client(
-                    conf, api_key, account, stripe.RequestsClient(timeout=conf.TIMEOUT)
+                    conf, api_key, account, _RequestsClient(conf.TIMEOUT, conf.API_BASE)
                 )
     return client
+
+
+class _RequestsClient(stripe.RequestsClient):
+    """stripe-python's requests client, reading the proxy environment once, not per request.
+
+    A ``requests.Session`` looks through the whole process environment for proxy settings
+    on every request (``trust_env``): about 80 µs with 40 variables, far more in containers
+    that get hundreds. This client reads them when it is made, for the Stripe address it
+    talks to (``HTTPS_PROXY``, ``NO_PROXY`` … are honoured as before), and gives each
+    thread its own session, as stripe-python does, with ``trust_env`` off.
+    """
+
+    def __init__(self, timeout: float, api_base: str | None = None) -> None:
+        import requests
+
+        found = requests.utils.get_environ_proxies(api_base or stripe.DEFAULT_API_BASE)
+        proxies = {scheme: url for scheme, url in found.items() if scheme != "no"}
+        super().__init__(timeout=timeout, proxy=proxies or None)  # type: ignore[arg-type]
+        self._thread_local = _ThreadSession()
+
+
+class _ThreadSession(threading.local):
+    """A ``requests.Session`` per thread, made when the thread first sends a request."""
+
+    def __init__(self) -> None:
+        import requests
+
+        self.session = requests.Session()
+        self.session.trust_env = False
 
 
 # The async API's clients: one per event loop as well as per key and account, because an

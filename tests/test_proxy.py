@@ -1,0 +1,95 @@
+"""Stripe through an HTTP proxy: the proxy environment is honoured as requests honours it.
+
+The app's Stripe client reads ``HTTP(S)_PROXY``/``NO_PROXY`` once, when it is made, instead
+of on every request; these tests send sessions through a real forwarding proxy on loopback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from customer_sessions.services import create_customer_session
+
+
+class _Forwarder(BaseHTTPRequestHandler):
+    """A plain-HTTP forward proxy: absolute-form request in, same request to the origin."""
+
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self) -> None:
+        target = urlsplit(self.path)
+        self.server.seen.append((self.command, target.path))  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
+        upstream.request(self.command, target.path or "/", body=body, headers=headers)
+        answer = upstream.getresponse()
+        payload = answer.read()
+        self.send_response(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+        upstream.close()
+
+    do_GET = do_POST = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Forwarder)
+    server.daemon_threads = True
+    server.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _proxy_url(server: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sessions_go_through_the_proxy_the_environment_names(
+    fake_stripe, user, proxy, monkeypatch
+):
+    monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    first = create_customer_session(user)
+    second = create_customer_session(user)
+
+    assert first.customer == second.customer
+    assert proxy.seen == [  # type: ignore[attr-defined]
+        ("POST", "/v1/customers"),
+        ("POST", "/v1/customer_sessions"),
+        ("POST", "/v1/customer_sessions"),
+    ]
+    assert [r.path for r in fake_stripe.requests] == [p for _, p in proxy.seen]  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_proxy_sends_stripe_requests_directly(fake_stripe, user, proxy, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    create_customer_session(user)
+
+    assert proxy.seen == []  # type: ignore[attr-defined]
+    assert [r.path for r in fake_stripe.requests] == ["/v1/customers", "/v1/customer_sessions"]
