@@ -12,6 +12,7 @@ urlpatterns = [
     # What it is compared with.
     path("bench/bare/", views.BareSessionView.as_view()),
     path("bench/bare-async/", views.bare_async_session),
+    path("bench/wait-async/", views.wait_async),
     path("bench/naive/", views.naive_session),
     path("bench/page/", views.page, {"template": "bench/page.html"}),
     path("bench/page-tag/", views.page, {"template": "bench/page_tag.html"}),

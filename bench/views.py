@@ -107,6 +107,19 @@ async def bare_async_session(request: HttpRequest) -> JsonResponse:
     )
 
 
+async def wait_async(request: HttpRequest) -> JsonResponse:
+    """What Django's ASGI stack alone allows: a signed-in user (the same middleware, session
+    and user rows) and a 200 ms wait in place of Stripe, with no Stripe request at all.
+    """
+    if request.method != "POST":
+        return JsonResponse({"detail": "Method not allowed."}, status=405)
+    user = await request.auser()
+    if not user.is_authenticated:
+        return JsonResponse({"detail": "Not signed in."}, status=403)
+    await asyncio.sleep(0.2)
+    return JsonResponse({"waited_ms": 200}, status=201)
+
+
 @require_POST
 @login_required
 def naive_session(request: HttpRequest) -> JsonResponse:

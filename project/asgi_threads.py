@@ -8,8 +8,10 @@ request still has a thread to itself while it runs (Django's isolation), but the
 and with ``CONN_MAX_AGE`` its database connection, serves the next requests. At most
 ``max_idle`` threads wait for work; one more closes its database connections and ends.
 
-It needs asgiref 3.13 (``ThreadSensitiveContext(executor=...)``); :func:`get_application`
-falls back to Django's own handler with an older asgiref.
+It needs asgiref 3.13 (``ThreadSensitiveContext(executor=...)``). Keeping connections
+(``CONN_MAX_AGE`` > 0) under Django's own ASGI handler would leave one open per request,
+in threads that end, so :func:`get_application` refuses an older asgiref instead of
+falling back to Django's handler.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
 from django.core.asgi import get_asgi_application
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIHandler
 from django.db import connections
 
@@ -62,9 +65,11 @@ class ReusedThreadsASGIHandler(ASGIHandler):
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="django-request")
 
 
-def get_application(max_idle: int = 64) -> ASGIHandler:
-    """:class:`ReusedThreadsASGIHandler`, or Django's handler with asgiref before 3.13."""
+def get_application(max_idle: int = 64) -> ReusedThreadsASGIHandler:
+    """Django set up, and :class:`ReusedThreadsASGIHandler` to serve it."""
+    if "executor" not in inspect.signature(ThreadSensitiveContext).parameters:
+        raise ImproperlyConfigured(
+            "project/asgi.py needs asgiref 3.13 or later (pip install 'asgiref>=3.13')."
+        )
     get_asgi_application()  # django.setup(), as Django's own entry point does it
-    if "executor" in inspect.signature(ThreadSensitiveContext).parameters:
-        return ReusedThreadsASGIHandler(max_idle)
-    return ASGIHandler()
+    return ReusedThreadsASGIHandler(max_idle)

@@ -65,9 +65,7 @@ def _proxy_url(server: ThreadingHTTPServer) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sessions_go_through_the_proxy_the_environment_names(
-    fake_stripe, user, proxy, monkeypatch
-):
+def test_sessions_go_through_the_proxy_the_environment_names(fake_stripe, user, proxy, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)

@@ -23,9 +23,7 @@ _mark = _ThreadMark()
 def where(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse(
-        {"thread": _mark.value, "connection": id(connection.connection)}
-    )
+    return JsonResponse({"thread": _mark.value, "connection": id(connection.connection)})
 
 
 def meet(request: HttpRequest) -> JsonResponse:
