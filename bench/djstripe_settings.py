@@ -49,6 +49,9 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("BENCH_DB", "djstripe.sqlite3"),
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+        # Connections kept as on the app's side (bench/settings.py).
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
     }
 }
 REST_FRAMEWORK = {
