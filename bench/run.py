@@ -609,7 +609,11 @@ How to read them:
   arrive together every 200 ms, every pass waits behind the other requests' work, and the
   signed-in view that only sleeps shows where that leaves one worker before any Stripe
   request. The async endpoint and the bare async view (which calls Stripe and nothing
-  else) are close to each other: what the app adds is small beside the stack.
+  else) are close to each other: what the app adds is small beside the stack. The sync
+  endpoint under uvicorn can serve as many or more: its whole trip (authentication,
+  mapping, Stripe over requests) is one pass to its thread, where the async endpoint
+  makes three and runs httpx on the event loop; in exchange it holds a thread, and its
+  database connection, for every user waiting on Stripe.
 
 ## Every side
 
