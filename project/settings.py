@@ -5,6 +5,8 @@
 - ``STRIPE_API_BASE``: send every Stripe API call to this base URL instead of Stripe
   (for example the project's Stripe double, ``http://127.0.0.1:12111``).
 - ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1/db``; default a SQLite file.
+- ``CONN_MAX_AGE``: seconds a server thread keeps its database connection (default 60;
+  ``0``: a connection per request). Under ASGI see project/asgi.py.
 - ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG`` (``1``/``0``), ``DJANGO_ALLOWED_HOSTS``.
 - ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0`` or ``unix:///run/redis.sock``; a cache
   shared by every server process (the endpoint's throttle counts live there). Default: a
