@@ -1,7 +1,8 @@
 """Stripe through an HTTP proxy: the proxy environment is honoured as requests honours it.
 
-The app's Stripe client reads ``HTTP(S)_PROXY``/``NO_PROXY`` once, when it is made, instead
-of on every request; these tests send sessions through a real forwarding proxy on loopback.
+The app's Stripe clients (requests for the sync API, httpx for the async one) read
+``HTTP(S)_PROXY``/``ALL_PROXY``/``NO_PROXY`` once, when they are made, instead of on every
+request; these tests send sessions through a real forwarding proxy on loopback.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
+from asgiref.sync import async_to_sync
 
-from customer_sessions.services import create_customer_session
+from customer_sessions.services import acreate_customer_session, create_customer_session
 
 
 class _Forwarder(BaseHTTPRequestHandler):
@@ -108,6 +110,56 @@ def test_the_proxy_environment_is_read_when_the_client_is_made(
 
     monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
     create_customer_session(user)
+
+    assert proxy.seen == []  # type: ignore[attr-defined]
+    assert [r.path for r in fake_stripe.requests][-1] == "/v1/customer_sessions"
+
+
+# --- the async client (httpx), which reads the same environment once too -------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_sessions_go_through_the_proxy_the_environment_names(
+    fake_stripe, user, proxy, monkeypatch
+):
+    monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
+
+    async def two_sessions() -> tuple[str, str]:
+        first = await acreate_customer_session(user)
+        second = await acreate_customer_session(user)
+        return first.customer, second.customer
+
+    first, second = async_to_sync(two_sessions)()
+
+    assert first == second
+    assert proxy.seen == [  # type: ignore[attr-defined]
+        ("POST", "/v1/customers"),  # the first customer: the sync client, in a thread
+        ("POST", "/v1/customer_sessions"),
+        ("POST", "/v1/customer_sessions"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_proxy_sends_async_stripe_requests_directly(fake_stripe, user, proxy, monkeypatch):
+    monkeypatch.setenv("ALL_PROXY", _proxy_url(proxy))
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+
+    async_to_sync(acreate_customer_session)(user)
+
+    assert proxy.seen == []  # type: ignore[attr-defined]
+    assert [r.path for r in fake_stripe.requests] == ["/v1/customers", "/v1/customer_sessions"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_async_client_reads_the_proxy_environment_when_it_is_made(
+    fake_stripe, user, proxy, monkeypatch
+):
+    async def session_then_proxy_then_session() -> None:
+        await acreate_customer_session(user)  # this loop's client exists, made without a proxy
+        monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
+        await acreate_customer_session(user)
+
+    async_to_sync(session_then_proxy_then_session)()
 
     assert proxy.seen == []  # type: ignore[attr-defined]
     assert [r.path for r in fake_stripe.requests][-1] == "/v1/customer_sessions"
