@@ -827,7 +827,7 @@ def _run(steps: Generator[_Step, Any, _T]) -> _T:
 
 
 @sensitive_variables()
-async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
+async def _arun(steps: Generator[_Step, Any, _T], step: _Step | None = None) -> _T:
     """Perform ``steps`` by awaiting: the async API (ASGI views).
 
     The mapping lookup uses Django's async ORM and the session request awaits Stripe over
@@ -835,11 +835,14 @@ async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
     Django's async ORM cannot hold: creating a user's first customer (it holds a row lock
     while Stripe answers, so it runs with ``thread_sensitive=False``, in a thread of its
     own, and never stalls the other requests' database work) and replacing a missing one.
+    ``step``: the step to perform first, when the steps before it were done elsewhere
+    (:func:`_start_in_thread`).
     """
     result: Any = None
     try:
+        if step is None:
+            step = steps.send(None)
         while True:
-            step = steps.send(result)
             if isinstance(step, _Mapped):
                 result = await _amapped_customer_id(step.user, step.mode, step.account)
             elif isinstance(step, _NewCustomer):
@@ -858,10 +861,33 @@ async def _arun(steps: Generator[_Step, Any, _T]) -> _T:
                 )
             else:
                 result = await step.signal.asend(**step.kwargs)
+            step = steps.send(result)
     except StopIteration as done:
         return done.value
     finally:
         steps.close()
+
+
+@sensitive_variables()
+def _start_in_thread(
+    user: AbstractBaseUser, preset: str | None, account: str
+) -> tuple[Generator[_Step, Any, CustomerSession], _Step]:
+    """A session's steps, begun in the calling (sync) thread; continue with :func:`_arun`.
+
+    Everything before the first step that awaits Stripe (the checks and the mapping query)
+    is done here. The async endpoint calls this from the thread where it already checks
+    the request, so a request goes to a thread once before Stripe instead of twice: under
+    load every pass between the event loop and a thread waits behind the other requests'.
+    """
+    steps = _session_steps(user, preset, account)
+    try:
+        step = steps.send(None)
+        while isinstance(step, _Mapped):
+            step = steps.send(_mapped_customer_id(step.user, step.mode, step.account))
+    except BaseException:
+        steps.close()
+        raise
+    return steps, step
 
 
 def _create_customer_in_a_thread(

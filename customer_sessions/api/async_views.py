@@ -16,7 +16,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..services import account_for, acreate_customer_session
+from ..services import _arun, _start_in_thread, account_for
 from .serializers import requested_components, response_body
 from .views import CustomerSessionView
 
@@ -26,8 +26,9 @@ class AsyncCustomerSessionView(CustomerSessionView):
 
     Everything before Stripe is :class:`CustomerSessionView`'s own code (the same
     authentication, CSRF, permission, throttle and serializer classes, run in Django's
-    thread for sync code, as they may touch the database); then the mapping is read with
-    Django's async ORM and Stripe is awaited, so the worker serves other users meanwhile.
+    thread for sync code, as they may touch the database), and in the same pass the
+    mapping is read; then Stripe is awaited (the rules of :func:`acreate_customer_session`),
+    so the worker serves other users meanwhile.
     Errors go through the same handler and every response gets the same headers.
     """
 
@@ -52,16 +53,17 @@ class AsyncCustomerSessionView(CustomerSessionView):
 
     @sensitive_variables("session", "data")
     async def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        components, account = await sync_to_async(self._checked)(request, *args, **kwargs)
-        session = await acreate_customer_session(
-            request.user,  # type: ignore[arg-type]
-            components,
-            account=account,
-        )
+        steps, step = await sync_to_async(self._checked)(request, *args, **kwargs)
+        session = await _arun(steps, step)
         data = response_body(session)
         return Response(data, status=status.HTTP_201_CREATED)
 
-    def _checked(self, request: Request, *args: Any, **kwargs: Any) -> tuple[str | None, str]:
-        """Authentication, permissions, throttle and the body, as the sync view checks them."""
+    def _checked(self, request: Request, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """Authentication, permissions, throttle and the body, as the sync view checks them.
+
+        Then, in the same pass in Django's thread, the session's steps up to the first one
+        that awaits Stripe (the mapping query): what :func:`acreate_customer_session` does.
+        """
         self.initial(request, *args, **kwargs)
-        return requested_components(request.data), account_for(request)
+        user = request.user
+        return _start_in_thread(user, requested_components(request.data), account_for(request))  # type: ignore[arg-type]
