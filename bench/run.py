@@ -603,17 +603,21 @@ How to read them:
   difference is one Stripe round trip, which is what the tag costs.
 - Under ASGI Django runs a sync view in a thread of its own per request, so the sync
   endpoint under uvicorn serves concurrent users too; the async endpoint does it without
-  holding a thread while Stripe answers. Each request still passes between the event
-  loop and a thread about 17 times in Django's ASGI handler (each built-in middleware's
-  request and response halves, session authentication's queries): with 64 clients that
-  arrive together every 200 ms, every pass waits behind the other requests' work, and the
-  signed-in view that only sleeps shows where that leaves one worker before any Stripe
-  request. The async endpoint and the bare async view (which calls Stripe and nothing
-  else) are close to each other: what the app adds is small beside the stack. The sync
-  endpoint under uvicorn can serve as many or more: its whole trip (authentication,
-  mapping, Stripe over requests) is one pass to its thread, where the async endpoint
-  makes three and runs httpx on the event loop; in exchange it holds a thread, and its
-  database connection, for every user waiting on Stripe.
+  holding a thread while Stripe answers. Each request passes between the event loop and
+  its thread 17 times (counted on the demo's handler): 16 are Django's, whatever the view
+  (each built-in middleware's request and response halves, the request signals, rendering
+  the response); the async endpoint adds one (authentication, throttle, body and mapping
+  query together), as the signed-in view that only sleeps adds one (its authentication).
+  With 64 clients that arrive together every 200 ms, every pass, and every millisecond of
+  CPU a request needs, waits behind the other requests' share: the sleep-only view shows
+  where Django's stack leaves one worker before any Stripe request, and the Stripe request
+  itself (stripe-python and httpx, about 0.8 ms of the event loop's CPU) is most of what
+  separates the endpoint from it. The async endpoint and the bare async view (which calls
+  Stripe and nothing else) are close to each other: what the app adds is small beside the
+  stack. The sync endpoint under uvicorn can serve as many or more: it makes the same
+  passes, and its Stripe request (requests, in its thread) costs less CPU than
+  stripe-python's async one over httpx; in exchange it holds a thread, and its database
+  connection, for every user waiting on Stripe.
 
 ## Every side
 
