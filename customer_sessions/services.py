@@ -236,6 +236,8 @@ class _AsyncHTTPClient(stripe.HTTPXClient):
         base = api_base or stripe.DEFAULT_API_BASE
         proxies = _environment_proxies(base)
         proxy = proxies.get(base.partition(":")[0]) or proxies.get("all")
+        if proxy and "://" not in proxy:
+            proxy = "http://" + proxy  # "proxy.corp:3128", as requests and httpx read it
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         verify = self._verify()
         self._transports = [

@@ -91,6 +91,15 @@ def test_sessions_go_through_the_proxy_the_environment_names(fake_stripe, user, 
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_proxy_named_without_a_scheme_is_an_http_proxy(fake_stripe, user, proxy, monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy).removeprefix("http://"))
+
+    create_customer_session(user)
+
+    assert [p for _, p in proxy.seen] == ["/v1/customers", "/v1/customer_sessions"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_no_proxy_sends_stripe_requests_directly(fake_stripe, user, proxy, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -119,10 +128,15 @@ def test_the_proxy_environment_is_read_when_the_client_is_made(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("variable", "scheme"),
+    [("HTTP_PROXY", "http://"), ("ALL_PROXY", "http://"), ("HTTP_PROXY", "")],
+    ids=["http-proxy", "all-proxy", "no-scheme"],
+)
 def test_async_sessions_go_through_the_proxy_the_environment_names(
-    fake_stripe, user, proxy, monkeypatch
+    fake_stripe, user, proxy, monkeypatch, variable, scheme
 ):
-    monkeypatch.setenv("HTTP_PROXY", _proxy_url(proxy))
+    monkeypatch.setenv(variable, _proxy_url(proxy).replace("http://", scheme))
 
     async def two_sessions() -> tuple[str, str]:
         first = await acreate_customer_session(user)
