@@ -7,7 +7,8 @@
 - W003 a live key with ``DEBUG = True``.
 - E007/W004 stripe-python told to print debug/info output to the console.
 - I001 (deploy) a restricted key: the permissions it needs, as they cannot be read offline.
-- E004/E005 the page cache middleware on without (or after) ``CustomerSessionMiddleware``.
+- E004 ``CustomerSessionMiddleware`` missing; E008 ``GZipMiddleware`` after it. (E005,
+  its place relative to the page cache, is retired: any place works.)
 - W005 ``rest_framework`` not in ``INSTALLED_APPS``.
 - W006 (deploy) the endpoint's throttle counting in a process-local cache.
 - W007 no ``request`` context processor (the template tag needs it).
@@ -192,32 +193,33 @@ def check_restricted_key(app_configs: Any = None, **kwargs: Any) -> list[checks.
     ]
 
 
-_UPDATE_CACHE = "django.middleware.cache.UpdateCacheMiddleware"
 _OURS = "customer_sessions.middleware.CustomerSessionMiddleware"
+_GZIP = "django.middleware.gzip.GZipMiddleware"
 
 
 @checks.register(checks.Tags.caches, checks.Tags.security)
-def check_cache_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """With Django's page cache on, a page with a secret must be marked uncacheable in time."""
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``CustomerSessionMiddleware`` is installed, and nothing compresses pages inside it."""
     middleware = list(settings.MIDDLEWARE or [])
-    if _UPDATE_CACHE not in middleware:
-        return []
     if _OURS not in middleware:
         return [
             checks.Error(
-                f"{_UPDATE_CACHE} is in MIDDLEWARE but {_OURS} is not.",
-                hint="Pages that render {% customer_session %} would be cached with one "
-                f"user's client secret in them. Add {_OURS} after {_UPDATE_CACHE}.",
+                f"{_OURS} is not in MIDDLEWARE.",
+                hint="It keeps every response that carries a client secret out of Django's "
+                "cache and shared caches (Cache-Control: no-store, private), and writes the "
+                "secrets of {% customer_session %} into the page only once it is rendered, so "
+                "no traceback holds one. Add it to MIDDLEWARE.",
                 id="customer_sessions.E004",
             )
         ]
-    if middleware.index(_OURS) < middleware.index(_UPDATE_CACHE):
+    if _GZIP in middleware and middleware.index(_GZIP) > middleware.index(_OURS):
         return [
             checks.Error(
-                f"{_OURS} is before {_UPDATE_CACHE} in MIDDLEWARE.",
-                hint="It must come after it (closer to the view), so that it marks a page "
-                "uncacheable before the cache middleware stores it.",
-                id="customer_sessions.E005",
+                f"{_GZIP} comes after {_OURS} in MIDDLEWARE.",
+                hint="It would compress a page before the middleware writes the page's "
+                "secrets into it, and those pages would have none. Put GZipMiddleware "
+                "before it (Django's docs put it near the top).",
+                id="customer_sessions.E008",
             )
         ]
     return []

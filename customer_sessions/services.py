@@ -43,6 +43,7 @@ from .exceptions import (
     TooManyReplacements,
     UnknownComponents,
 )
+from .middleware import mark_current_issued
 from .models import Mode, ReplacedStripeCustomer, StripeCustomer, new_idempotency_key
 
 logger = logging.getLogger(__name__)
@@ -780,6 +781,8 @@ def _session_steps(
                 "Stripe reports the new customer %s of user %s missing.", customer_id, user.pk
             )
             raise StripeInvalidRequest()
+    # The response of the request being served carries a secret now: never cached.
+    mark_current_issued()
     logger.info(
         "Created a customer session for user %s (customer %s, components %s).",
         user.pk,

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.template import engines
 from django.test import Client, RequestFactory
 
+from customer_sessions.middleware import CustomerSessionMiddleware
 from customer_sessions.models import StripeCustomer
 
 from .factories import StripeCustomerFactory, UserFactory
@@ -75,7 +77,8 @@ def test_a_user_deactivated_after_signing_in_gets_nothing(fake_stripe):
     request = RequestFactory().get("/")
     request.user = user
     page = engines["django"].from_string("{% load customer_sessions %}{% customer_session %}")
-    assert page.render(request=request) == ""
+    response = CustomerSessionMiddleware(lambda r: HttpResponse(page.render(request=r)))(request)
+    assert response.content == b""
     assert fake_stripe.requests == []
 
 

@@ -208,38 +208,65 @@ def test_restricted_key_names_the_permissions_it_needs_under_deploy():
         assert app_checks.check_restricted_key() == []
 
 
-# --- E004 / E005: the page cache ----------------------------------------------------------
+# --- E004 / E008: the middleware --------------------------------------------------------
+
+GZIP = "django.middleware.gzip.GZipMiddleware"
 
 
-def test_cache_middleware_without_ours_is_an_error():
-    with override_settings(MIDDLEWARE=[UPDATE, "django.middleware.common.CommonMiddleware", FETCH]):
-        assert app_checks.check_cache_middleware() == [
+@pytest.mark.parametrize(
+    "middleware",
+    [
+        ["django.middleware.common.CommonMiddleware"],
+        [UPDATE, "django.middleware.common.CommonMiddleware", FETCH],
+    ],
+    ids=["without-a-cache", "with-the-page-cache"],
+)
+def test_without_our_middleware_is_an_error(middleware):
+    with override_settings(MIDDLEWARE=middleware):
+        assert app_checks.check_middleware() == [
             checks.Error(
-                f"{UPDATE} is in MIDDLEWARE but {OURS} is not.",
-                hint="Pages that render {% customer_session %} would be cached with one "
-                f"user's client secret in them. Add {OURS} after {UPDATE}.",
+                f"{OURS} is not in MIDDLEWARE.",
+                hint="It keeps every response that carries a client secret out of Django's "
+                "cache and shared caches (Cache-Control: no-store, private), and writes the "
+                "secrets of {% customer_session %} into the page only once it is rendered, so "
+                "no traceback holds one. Add it to MIDDLEWARE.",
                 id="customer_sessions.E004",
             )
         ]
 
 
-def test_our_middleware_before_the_cache_middleware_is_an_error():
-    with override_settings(MIDDLEWARE=[OURS, UPDATE, FETCH]):
-        assert app_checks.check_cache_middleware() == [
+def test_gzip_inside_our_middleware_is_an_error():
+    with override_settings(MIDDLEWARE=[OURS, GZIP]):
+        assert app_checks.check_middleware() == [
             checks.Error(
-                f"{OURS} is before {UPDATE} in MIDDLEWARE.",
-                hint="It must come after it (closer to the view), so that it marks a page "
-                "uncacheable before the cache middleware stores it.",
-                id="customer_sessions.E005",
+                f"{GZIP} comes after {OURS} in MIDDLEWARE.",
+                hint="It would compress a page before the middleware writes the page's "
+                "secrets into it, and those pages would have none. Put GZipMiddleware "
+                "before it (Django's docs put it near the top).",
+                id="customer_sessions.E008",
             )
         ]
 
 
-def test_cache_middleware_in_the_right_order_or_absent_is_fine():
-    with override_settings(MIDDLEWARE=[UPDATE, FETCH, OURS]):
-        assert app_checks.check_cache_middleware() == []
-    with override_settings(MIDDLEWARE=["django.middleware.common.CommonMiddleware"]):
-        assert app_checks.check_cache_middleware() == []
+@pytest.mark.parametrize(
+    "middleware",
+    [[UPDATE, FETCH, OURS], [OURS, UPDATE, FETCH], [GZIP, UPDATE, OURS, FETCH], [OURS]],
+)
+def test_our_middleware_anywhere_relative_to_the_cache_is_fine(middleware):
+    with override_settings(MIDDLEWARE=middleware):
+        assert app_checks.check_middleware() == []
+
+
+def test_a_gzipped_page_gets_no_secret_and_an_error_in_the_log(
+    fake_stripe, signed_in, settings, caplog
+):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, GZIP]
+    page = signed_in.get("/checkout/", HTTP_ACCEPT_ENCODING="gzip")
+    import gzip
+
+    body = gzip.decompress(page.content).decode()
+    assert "cuss_secret_" not in body
+    assert any("GZipMiddleware" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
 
 
 # --- W005: rest_framework -----------------------------------------------------------------

@@ -8,9 +8,11 @@ import re
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
 from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.test import RequestFactory
 
+from customer_sessions.middleware import CustomerSessionMiddleware
 from customer_sessions.models import StripeCustomer
 from customer_sessions.services import CustomerSession
 
@@ -21,11 +23,18 @@ pytestmark = pytest.mark.django_db
 SCRIPT = re.compile(r'<script id="([^"]+)" type="application/json">(.*?)</script>', re.S)
 
 
-def render(source: str, user, **context) -> str:  # type: ignore[no-untyped-def]
-    request = RequestFactory().get("/checkout/")
+def through_middleware(render_page, user, path: str = "/checkout/") -> str:  # type: ignore[no-untyped-def]
+    """What a site serves: ``render_page(request)`` under CustomerSessionMiddleware."""
+    request = RequestFactory().get(path)
     request.user = user
-    return Template("{% load customer_sessions %}" + source).render(
-        Context({"request": request, **context})
+    response = CustomerSessionMiddleware(lambda r: HttpResponse(render_page(r)))(request)
+    return response.content.decode()
+
+
+def render(source: str, user, **context) -> str:  # type: ignore[no-untyped-def]
+    template = Template("{% load customer_sessions %}" + source)
+    return through_middleware(
+        lambda request: template.render(Context({"request": request, **context})), user
     )
 
 
@@ -64,10 +73,33 @@ def test_as_binds_the_value(fake_stripe, user):
 
 
 def test_as_binds_a_customer_session(fake_stripe, user):
-    context = Context({"request": RequestFactory().get("/")})
-    context["request"].user = user
-    Template("{% load customer_sessions %}{% customer_session as cs %}").render(context)
+    context = Context()
+    template = Template("{% load customer_sessions %}{% customer_session as cs %}")
+
+    def page(request):  # type: ignore[no-untyped-def]
+        context["request"] = request
+        return template.render(context)
+
+    through_middleware(page, user)
     assert isinstance(context["cs"], CustomerSession)
+    # What the template holds is a stand-in; the middleware wrote the secret into the page.
+    assert context["cs"].client_secret.startswith("cuss_pending_")
+    assert context["cs"].customer == StripeCustomer.objects.get(user=user).customer_id
+
+
+def test_without_the_middleware_the_secret_is_written_straight_in(fake_stripe, user, caplog):
+    from customer_sessions.templatetags import customer_sessions as tags
+
+    tags._warned.clear()
+    request = RequestFactory().get("/")
+    request.user = user
+    template = Template("{% load customer_sessions %}{% customer_session %}")
+    for _ in range(2):
+        html = template.render(Context({"request": request}))
+        assert fake_stripe.customer_sessions[-1]["client_secret"] in html
+    warnings = [r for r in caplog.records if "did not pass through" in r.getMessage()]
+    assert len(warnings) == 1  # once per process, not once per page
+    assert request._cache_update_cache is False  # Django's cache framework still stores nothing
 
 
 def test_the_secret_is_escaped_for_a_script_element(fake_stripe, user):
@@ -104,7 +136,7 @@ def test_unknown_preset_is_a_template_error(fake_stripe, user):
 def test_without_request_in_context_it_says_what_to_add(fake_stripe, user):
     template = Template("{% load customer_sessions %}{% customer_session %}")
     with pytest.raises(ImproperlyConfigured, match="context_processors.request"):
-        template.render(Context({"user": user}))
+        through_middleware(lambda request: template.render(Context({"user": user})), user)
 
 
 @pytest.mark.parametrize(
@@ -158,19 +190,19 @@ def _engine() -> Engine:
 
 @pytest.mark.parametrize("name", ["include.html", "child.html"])
 def test_refused_inside_cache_at_render_time(fake_stripe, user, name):
-    request = RequestFactory().get("/")
-    request.user = user
     template = _engine().get_template(name)
     with pytest.raises(TemplateSyntaxError, match="cannot be used inside {% cache %}"):
-        template.render(Context({"request": request}))
+        through_middleware(lambda request: template.render(Context({"request": request})), user)
     assert session_creates(fake_stripe) == 0
 
 
 def test_outside_cache_through_include_is_fine(fake_stripe, user):
-    request = RequestFactory().get("/")
-    request.user = user
-    html = _engine().get_template("included.html").render(Context({"request": request}))
-    assert SCRIPT.findall(html)
+    template = _engine().get_template("included.html")
+    html = through_middleware(lambda request: template.render(Context({"request": request})), user)
+    [(_, payload)] = SCRIPT.findall(html)
+    assert (
+        json.loads(payload)["client_secret"] == fake_stripe.customer_sessions[-1]["client_secret"]
+    )
 
 
 # --- whole pages through the demo site --------------------------------------------------

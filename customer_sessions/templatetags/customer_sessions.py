@@ -14,12 +14,18 @@ Read it in JavaScript with
 Every render creates a new session. For an anonymous user it renders nothing (binds
 ``None``) and calls no one. When Stripe fails the page still renders, without the
 secret, and a warning is logged. The tag needs ``request`` in the context
-(``django.template.context_processors.request``) and refuses to render inside
-``{% cache %}``: a cached page would hand one user's secret to everyone.
+(``django.template.context_processors.request``) and
+``customer_sessions.middleware.CustomerSessionMiddleware``: the tag renders a stand-in
+for the secret, which the middleware replaces once the whole page is rendered (so no
+template frame ever holds the secret), and the middleware keeps the page out of every
+cache (check E008 reports a site without it; rendered without it, as in a unit test with
+``RequestFactory``, the secret is written straight in and a warning logged once). It
+refuses to render inside ``{% cache %}``: a cached fragment cannot be fresh.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 
@@ -32,8 +38,8 @@ from django.utils.html import json_script
 from django.views.decorators.debug import sensitive_variables
 
 from ..exceptions import CustomerSessionError, StripeMisconfigured, UnknownComponents
-from ..middleware import mark_issued
-from ..services import CustomerSession, account_for, create_customer_session
+from ..middleware import mark_issued, pending_secrets
+from ..services import ClientSecret, CustomerSession, account_for, create_customer_session
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -80,6 +86,9 @@ class CustomerSessionNode(template.Node):
                 "'django.template.context_processors.request' to the template engine's "
                 "context_processors, or render with render(request, …)."
             )
+        # What the tag renders depends on who is signed in: even an anonymous visitor's
+        # page (no secret) must not be cached and served to signed-in users.
+        mark_issued(request)
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.is_active:
             return None
@@ -98,8 +107,31 @@ class CustomerSessionNode(template.Node):
                 exc.detail,
             )
             return None
-        mark_issued(request)
-        return session
+        pending = pending_secrets(request)
+        if pending is None:
+            # Rendered outside CustomerSessionMiddleware (a unit test's RequestFactory
+            # request, or a site without it, which check E008 reports): the secret goes
+            # straight into the page, as it must for the page to work.
+            _warn_without_middleware()
+            return session
+        # The page holds a stand-in; the middleware writes the secret in at the very end.
+        return dataclasses.replace(
+            session, client_secret=ClientSecret(pending.stand_in(session.client_secret))
+        )
+
+
+_warned: list[bool] = []
+
+
+def _warn_without_middleware() -> None:
+    if not _warned:
+        _warned.append(True)
+        logger.warning(
+            "{%% customer_session %%} rendered for a request that did not pass through "
+            "customer_sessions.middleware.CustomerSessionMiddleware: its secret is written "
+            "straight into the page, where a traceback of a later failure can show it, and "
+            "the response is not marked no-store. Add the middleware to MIDDLEWARE."
+        )
 
 
 def _inside_cache_node() -> bool:
