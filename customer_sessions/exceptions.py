@@ -39,6 +39,17 @@ class StripeRateLimited(StripeUnavailable):
     default_detail = "Too many requests to Stripe right now. Please try again in a moment."
 
 
+class SessionThrottled(CustomerSessionError):
+    """The user asked for more new sessions than ``THROTTLE_RATE`` allows; try again later.
+
+    ``retry_after`` says in how many seconds. The endpoint answers 429 with ``Retry-After``.
+    """
+
+    status_code = 429
+    code = "throttled"
+    default_detail = "Too many payment sessions in a short time. Please try again in a moment."
+
+
 class StripeMisconfigured(CustomerSessionError, ImproperlyConfigured):
     """The site's Stripe settings are missing or wrong (no key, bad key, missing permission)."""
 

@@ -45,6 +45,7 @@ from .exceptions import (
 )
 from .middleware import mark_current_issued
 from .models import Mode, ReplacedStripeCustomer, StripeCustomer, new_idempotency_key
+from .throttling import aspend_for_user, spend_for_user
 
 logger = logging.getLogger(__name__)
 
@@ -666,27 +667,46 @@ def _session_from(response: Any, customer_id: str, components: dict[str, Any]) -
 
 @sensitive_variables()
 def create_customer_session(
-    user: AbstractBaseUser, components: str | None = None, *, account: str = ""
+    user: AbstractBaseUser,
+    components: str | None = None,
+    *,
+    account: str = "",
+    throttle: bool = True,
 ) -> CustomerSession:
     """Create a fresh Customer Session for ``user``; its secret is never stored.
 
     ``components`` names one of ``COMPONENT_PRESETS`` (the default preset when ``None``);
     ``account`` is a connected account id, or ``""`` for the platform. The user's Stripe
-    customer is created first if they have none. Raises a subclass of
+    customer is created first if they have none. Each session spends one of the user's
+    ``THROTTLE_RATE`` allowance, the same one the endpoint and the tag spend
+    (:class:`~customer_sessions.exceptions.SessionThrottled` when it is used up);
+    ``throttle=False`` for a caller that counted already. Raises a subclass of
     :class:`~customer_sessions.exceptions.CustomerSessionError` when Stripe fails.
     """
+    if throttle:
+        _check_user(user)
+        _components(get_settings(), components)
+        spend_for_user(user)
     return _run(_session_steps(user, components, account))
 
 
 @sensitive_variables()
 async def acreate_customer_session(
-    user: AbstractBaseUser, components: str | None = None, *, account: str = ""
+    user: AbstractBaseUser,
+    components: str | None = None,
+    *,
+    account: str = "",
+    throttle: bool = True,
 ) -> CustomerSession:
     """:func:`create_customer_session` for async code: awaits Stripe, blocks no thread.
 
     Under ASGI one worker serves many users while Stripe answers. Same rules, same errors.
     A user's first customer is still created in a worker thread (see :func:`_arun`).
     """
+    if throttle:
+        _check_user(user)
+        _components(get_settings(), components)
+        await aspend_for_user(user)
     return await _arun(_session_steps(user, components, account))
 
 

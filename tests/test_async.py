@@ -28,6 +28,7 @@ from customer_sessions.services import (
     aget_or_create_customer,
     create_customer_session,
     get_async_client,
+    get_or_create_customer,
 )
 
 from .conftest import customer_creates, session_creates
@@ -135,7 +136,8 @@ def test_async_replaces_a_deleted_customer(fake_stripe):
 
 
 @pytest.mark.django_db
-def test_one_connection_per_loop_reused_across_100_sessions(fake_stripe, user):
+def test_one_connection_per_loop_reused_across_100_sessions(fake_stripe, user, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "THROTTLE_RATE": None}
     create_customer_session(user)
     fake_stripe.reset()  # forget the sync client's connection
     StripeCustomer.objects.filter(user=user).update(
@@ -299,7 +301,7 @@ def test_endpoint_enforces_csrf_with_session_auth(fake_stripe, user, asgi_urls):
 
 @pytest.mark.django_db
 def test_endpoint_throttles_per_user(fake_stripe, user, asgi_urls, settings):
-    create_customer_session(user)
+    get_or_create_customer(user)
     fake_stripe.reset()
     settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "THROTTLE_RATE": "3/min"}
     StripeCustomer.objects.filter(user=user).update(

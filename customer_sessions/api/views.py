@@ -61,7 +61,10 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None
     """
     if isinstance(exc, CustomerSessionError):
         ours = Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
-        if exc.retry_after is not None and exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        if exc.retry_after is not None and exc.status_code in (
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+        ):
             ours["Retry-After"] = str(exc.retry_after)
         return ours
     response = exception_handler(exc, context)
@@ -107,6 +110,8 @@ class CustomerSessionView(APIView):
             request.user,  # type: ignore[arg-type]
             requested_components(request.data),
             account=account_for(request),
+            # The view's throttle_classes already spent the user's allowance.
+            throttle=False,
         )
         data = response_body(session)
         return Response(data, status=status.HTTP_201_CREATED)

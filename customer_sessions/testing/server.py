@@ -289,6 +289,13 @@ class FakeStripe:
         """TCP connections accepted so far (since start or the last :meth:`reset`)."""
         return self._server.accepted if self._server is not None else 0
 
+    def drop_connections(self) -> None:
+        """Close every kept-alive connection and count :attr:`connections` from zero; keep
+        everything else (objects, records, faults)."""
+        if self._server is not None:
+            self._server.close_connections()
+            self._server.accepted = 0
+
     def reset(self) -> None:
         """Forget objects, records, faults and revoked keys; keep the server and its port."""
         self._clear_state()
