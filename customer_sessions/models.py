@@ -1,25 +1,55 @@
 """The user → Stripe customer mapping.
 
 One row per (user, Stripe mode, connected account). A row is created as a *pending claim*
-(``customer_id == ""``) holding a random idempotency key, committed before Stripe is
-called, so that a retry after a failed or timed-out attempt reuses the same key and Stripe
-replays the customer it may already have made. The row gets its ``customer_id`` only once
-Stripe has confirmed the customer: a mapping never points at an unconfirmed customer.
+(``customer_id == ""``) holding the idempotency key of the user's customer, so that a
+retry after a failed or timed-out attempt reuses the same key and Stripe replays the
+customer it may already have made. The key is derived, not drawn: the same user, mode and
+account always start from the same key (see :func:`first_idempotency_key`), so even a claim
+that a site's transaction rolled back (``ATOMIC_REQUESTS``) is followed by the same key.
+The row gets its ``customer_id`` only once Stripe has confirmed the customer: a mapping
+never points at an unconfirmed customer.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+
+KEY_PREFIX = "customer-sessions-"
 
 
 def new_idempotency_key() -> str:
-    """A fresh key for one customer-create claim; random, so never reused across users."""
-    return f"customer-sessions-{uuid.uuid4().hex}"
+    """A random key, for claims made outside the app (the field's default)."""
+    return f"{KEY_PREFIX}{uuid.uuid4().hex}"
+
+
+def first_idempotency_key(user: Any, mode: str, account: str) -> str:
+    """The key of ``user``'s first customer in ``mode`` and ``account``: always the same.
+
+    Derived with the site's ``SECRET_KEY`` (so two sites on one Stripe account never share
+    keys) from the user's primary key *and* username (so a primary key reused after a
+    database reset, by somebody else, gets another key). A claim rolled back with the
+    site's transaction is thus retried with the key Stripe saw, and Stripe replays the
+    customer it made instead of making a second one (within Stripe's 24 hours).
+    """
+    natural = "\x1f".join([str(user.pk), str(user.get_username()), str(mode), account])
+    return _derived(natural)
+
+
+def next_idempotency_key(previous: str) -> str:
+    """The key after ``previous`` (the customer was replaced, or the create refused it)."""
+    return _derived(previous)
+
+
+def _derived(value: str) -> str:
+    digest = salted_hmac("customer_sessions.idempotency", value, algorithm="sha256")
+    return KEY_PREFIX + digest.hexdigest()
 
 
 class Mode(models.TextChoices):

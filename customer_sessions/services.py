@@ -44,7 +44,14 @@ from .exceptions import (
     UnknownComponents,
 )
 from .middleware import mark_current_issued
-from .models import Mode, ReplacedStripeCustomer, StripeCustomer, new_idempotency_key
+from .models import (
+    Mode,
+    ReplacedStripeCustomer,
+    StripeCustomer,
+    first_idempotency_key,
+    new_idempotency_key,
+    next_idempotency_key,
+)
 from .throttling import aspend_for_user, spend_for_user
 
 logger = logging.getLogger(__name__)
@@ -461,7 +468,12 @@ def _create_customer(
     The database decides; the idempotency key only protects against a lost response.
     """
     conf = get_settings()
-    claim, _ = StripeCustomer.objects.get_or_create(user_id=user.pk, mode=mode, account=account)
+    claim, _ = StripeCustomer.objects.get_or_create(
+        user_id=user.pk,
+        mode=mode,
+        account=account,
+        defaults={"idempotency_key": first_idempotency_key(user, mode, account)},
+    )
     conflict = None
     with transaction.atomic():
         locked = StripeCustomer.objects.filter(pk=claim.pk).update(updated=timezone.now())
@@ -485,7 +497,7 @@ def _create_customer(
                     "a customer from that attempt may be left without a user.",
                     user.pk,
                 )
-                row.idempotency_key = new_idempotency_key()
+                row.idempotency_key = next_idempotency_key(row.idempotency_key)
                 row.save(update_fields=["idempotency_key", "updated"])
                 customer = client.v1.customers.create(
                     params=params, options={"idempotency_key": row.idempotency_key}
@@ -499,7 +511,7 @@ def _create_customer(
             # out; give this claim a new key so the next attempt makes a fresh customer.
             conflict = customer.id
             row.customer_id = ""
-            row.idempotency_key = new_idempotency_key()
+            row.idempotency_key = next_idempotency_key(row.idempotency_key)
             row.save(update_fields=["customer_id", "idempotency_key", "updated"])
     if conflict:
         logger.error(
