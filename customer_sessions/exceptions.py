@@ -74,6 +74,20 @@ class CustomerConflict(CustomerSessionError):
     default_detail = "This account's payment profile is in conflict and needs attention."
 
 
+class CustomerNotInAccount(StripeMisconfigured):
+    """Stripe does not know the user's mapped customer: the key belongs to another account.
+
+    A customer Stripe confirms deleted is replaced; one the account has never heard of is
+    a configuration error (a key pasted from another account, a rotated key of the wrong
+    account): the mapping is kept, nothing new is made in the wrong account, and an error
+    naming the account is logged. Point the key back, or forget such mappings with
+    ``manage.py customer_sessions_verify --fix`` if they are gone for good.
+    """
+
+    code = "customer_not_in_account"
+    default_detail = "Payments are not configured correctly on this site."
+
+
 class TooManyReplacements(StripeMisconfigured):
     """Too many mapped customers went missing at once; the app stopped replacing them.
 

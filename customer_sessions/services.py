@@ -35,6 +35,7 @@ from . import signals
 from .conf import SETTING_NAME, AppSettings, get_settings
 from .exceptions import (
     CustomerConflict,
+    CustomerNotInAccount,
     CustomerSessionError,
     StripeInvalidRequest,
     StripeMisconfigured,
@@ -49,7 +50,6 @@ from .models import (
     ReplacedStripeCustomer,
     StripeCustomer,
     first_idempotency_key,
-    new_idempotency_key,
     next_idempotency_key,
 )
 from .throttling import aspend_for_user, spend_for_user
@@ -352,12 +352,12 @@ def _retry_after(exc: stripe.StripeError) -> int:
 
 
 @contextmanager
-def _stripe_errors(action: str, user: AbstractBaseUser, customer_id: str = "") -> Iterator[None]:
+def _stripe_errors(action: str, user_pk: Any, customer_id: str = "") -> Iterator[None]:
     """Turn stripe-python's exceptions into the app's, logging what happened (no secrets)."""
     try:
         yield
     except stripe.StripeError as exc:
-        who = f"user {user.pk}, customer {customer_id or '-'}"
+        who = f"user {user_pk}, customer {customer_id or '-'}"
         error: CustomerSessionError
         if isinstance(exc, stripe.RateLimitError):
             error = StripeRateLimited(retry_after=_retry_after(exc))
@@ -483,7 +483,7 @@ def _create_customer(
         if row.customer_id:
             return row.customer_id
         params: Any = conf.customer_params_func()(user)
-        with _stripe_errors("create a customer", user):
+        with _stripe_errors("create a customer", user.pk):
             try:
                 customer = client.v1.customers.create(
                     params=params, options={"idempotency_key": row.idempotency_key}
@@ -534,13 +534,19 @@ def _replace_customer(
     old_customer_id: str,
     reason: ReplacedStripeCustomer.Reason,
 ) -> bool:
-    """Forget a customer Stripe no longer knows, keeping a record, so a new one is made.
+    """Forget a customer Stripe no longer has, keeping a record, so a new one is made.
 
+    Deletions Stripe confirmed (``deleted: true`` on retrieve, a signed ``customer.deleted``
+    event) are always replaced. Unconfirmed disappearances (reason ``missing``, forgotten
+    by hand through the admin or ``customer_sessions_verify --fix``) are limited to
+    ``REPLACEMENT_LIMIT`` per mode and account within ``REPLACEMENT_WINDOW``: many at once
+    almost always mean the key was pointed at another account.
     Returns whether this call forgot it (``False`` when the mapping had moved on already).
     """
     conf = get_settings()
+    limited = reason == ReplacedStripeCustomer.Reason.MISSING
     since = timezone.now() - timedelta(seconds=conf.REPLACEMENT_WINDOW)
-    replaced = 0
+    recent = replaced = 0
     using = router.db_for_write(ReplacedStripeCustomer)
     with transaction.atomic(using=using):
         # Count and replace under one lock, so simultaneous replacements cannot overshoot
@@ -551,14 +557,25 @@ def _replace_customer(
             with connection.cursor() as cursor:
                 table = connection.ops.quote_name(ReplacedStripeCustomer._meta.db_table)
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-        recent = ReplacedStripeCustomer.objects.filter(
-            mode=mode, account=account, replaced_at__gte=since
-        ).count()
-        if recent < conf.REPLACEMENT_LIMIT:
-            replaced = StripeCustomer.objects.filter(
-                user_id=user.pk, mode=mode, account=account, customer_id=old_customer_id
-            ).update(customer_id="", idempotency_key=new_idempotency_key(), updated=timezone.now())
-            if replaced:
+        if limited:
+            recent = ReplacedStripeCustomer.objects.filter(
+                mode=mode,
+                account=account,
+                reason=ReplacedStripeCustomer.Reason.MISSING,
+                replaced_at__gte=since,
+            ).count()
+        if not limited or recent < conf.REPLACEMENT_LIMIT:
+            row = (
+                StripeCustomer.objects.select_for_update()
+                .filter(user_id=user.pk, mode=mode, account=account, customer_id=old_customer_id)
+                .first()
+            )
+            if row is not None:
+                # The next key follows from this one: a replacement rolled back with the
+                # site's transaction is retried with the key Stripe already saw.
+                row.customer_id = ""
+                row.idempotency_key = next_idempotency_key(row.idempotency_key)
+                row.save(update_fields=["customer_id", "idempotency_key", "updated"])
                 ReplacedStripeCustomer.objects.create(
                     user_id=user.pk,
                     mode=mode,
@@ -566,11 +583,12 @@ def _replace_customer(
                     customer_id=old_customer_id,
                     reason=reason,
                 )
-    if recent >= conf.REPLACEMENT_LIMIT:
+                replaced = 1
+    if limited and recent >= conf.REPLACEMENT_LIMIT:
         logger.error(
-            "Stripe reports customer %s of user %s missing, but %s customers were already "
-            "replaced in the last %s s; not replacing. Are %s['SECRET_KEY'] and the account "
-            "the ones these customers were made with?",
+            "Customer %s of user %s is to be forgotten as missing, but %s customers were "
+            "already forgotten as missing in the last %s s; not forgetting. Are %s['SECRET_KEY'] "
+            "and the account the ones these customers were made with?",
             old_customer_id,
             user.pk,
             recent,
@@ -631,7 +649,7 @@ def _create_session(
 
     Stripe's response object (whose repr shows the secret) never leaves this frame.
     """
-    with _stripe_errors("create a customer session", user, customer_id):
+    with _stripe_errors("create a customer session", user.pk, customer_id):
         try:
             response = client.v1.customer_sessions.create(
                 params=_session_params(customer_id, components)
@@ -651,7 +669,7 @@ async def _acreate_session(
     components: dict[str, Any],
 ) -> CustomerSession | None:
     """:func:`_create_session`, awaiting Stripe."""
-    with _stripe_errors("create a customer session", user, customer_id):
+    with _stripe_errors("create a customer session", user.pk, customer_id):
         try:
             response = await client.v1.customer_sessions.create_async(
                 params=_session_params(customer_id, components)
@@ -769,6 +787,16 @@ class _Replace:
 
 
 @dataclass(frozen=True, slots=True)
+class _Confirm:
+    """Ask Stripe what became of a customer it refused a session for (one request)."""
+
+    user: Any
+    mode: Mode
+    account: str
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Send:
     """Send a signal (receivers may do I/O)."""
 
@@ -776,7 +804,7 @@ class _Send:
     kwargs: dict[str, Any]
 
 
-_Step = _Mapped | _NewCustomer | _NewSession | _Replace | _Send
+_Step = _Mapped | _NewCustomer | _NewSession | _Confirm | _Replace | _Send
 _T = TypeVar("_T")
 
 
@@ -804,7 +832,12 @@ def _session_steps(
     customer_id = yield from _mapped_or_new(user, mode, account)
     result = yield _NewSession(user, account, customer_id, components)
     if result is None:
-        reason = ReplacedStripeCustomer.Reason.MISSING
+        # Replaced only when Stripe confirms the customer deleted; one it does not know at
+        # all belongs to another account than the key's: the mapping is kept.
+        status = yield _Confirm(user, mode, account, customer_id)
+        if status is not CustomerStatus.DELETED:
+            raise _refused_customer(user, mode, account, customer_id, status)
+        reason = ReplacedStripeCustomer.Reason.DELETED
         yield _Replace(user, mode, account, customer_id, reason)
         customer_id = yield from _mapped_or_new(user, mode, account)
         result = yield _NewSession(user, account, customer_id, components)
@@ -851,6 +884,11 @@ def _run(steps: Generator[_Step, Any, _T]) -> _T:
             elif isinstance(step, _NewSession):
                 client = get_client(step.account)
                 result = _create_session(client, step.user, step.customer_id, step.components)
+            elif isinstance(step, _Confirm):
+                client = get_client(step.account)
+                result = _customer_status(client, step.user.pk, step.customer_id)
+                if result is not CustomerStatus.DELETED:
+                    _log_not_in_account(step, _platform_account(step.user))
             elif isinstance(step, _Replace):
                 result = _replace_customer(
                     step.user, step.mode, step.account, step.customer_id, step.reason
@@ -892,6 +930,11 @@ async def _arun(steps: Generator[_Step, Any, _T], step: _Step | None = None) -> 
                 result = await _acreate_session(
                     client, step.user, step.customer_id, step.components
                 )
+            elif isinstance(step, _Confirm):
+                client = get_async_client(step.account)
+                result = await _acustomer_status(client, step.user.pk, step.customer_id)
+                if result is not CustomerStatus.DELETED:
+                    _log_not_in_account(step, await _aplatform_account(step.user))
             elif isinstance(step, _Replace):
                 result = await sync_to_async(_replace_customer)(
                     step.user, step.mode, step.account, step.customer_id, step.reason
@@ -971,19 +1014,103 @@ def verify_customer(mapping: StripeCustomer) -> CustomerStatus:
     mode = stripe_mode(get_settings().require_secret_key())
     if mapping.mode != mode:
         return CustomerStatus.OTHER_MODE
-    client = get_client(mapping.account)
-    with _stripe_errors("retrieve a customer", mapping.user, mapping.customer_id):
+    return _customer_status(get_client(mapping.account), mapping.user_id, mapping.customer_id)
+
+
+def customer_status(customer_id: str, *, account: str = "", user_pk: Any = "") -> CustomerStatus:
+    """What Stripe says of ``customer_id`` (one request): ``OK``, ``DELETED``, ``MISSING``…"""
+    return _customer_status(get_client(account), user_pk, customer_id)
+
+
+def _customer_status(client: stripe.StripeClient, user_pk: Any, customer_id: str) -> CustomerStatus:
+    """What Stripe says of ``customer_id``: one retrieve."""
+    with _stripe_errors("retrieve a customer", user_pk, customer_id):
         try:
-            customer = client.v1.customers.retrieve(mapping.customer_id)
+            customer = client.v1.customers.retrieve(customer_id)
         except stripe.InvalidRequestError as exc:
-            if exc.code != "resource_missing":
-                raise
-            if "a similar object exists in" in (exc.user_message or str(exc)):
-                return CustomerStatus.WRONG_MODE
-            return CustomerStatus.MISSING
-    if getattr(customer, "deleted", False):
-        return CustomerStatus.DELETED
-    return CustomerStatus.OK
+            return _status_of_missing(exc)
+    return CustomerStatus.DELETED if getattr(customer, "deleted", False) else CustomerStatus.OK
+
+
+async def _acustomer_status(
+    client: stripe.StripeClient, user_pk: Any, customer_id: str
+) -> CustomerStatus:
+    """:func:`_customer_status`, awaiting Stripe."""
+    with _stripe_errors("retrieve a customer", user_pk, customer_id):
+        try:
+            customer = await client.v1.customers.retrieve_async(customer_id)
+        except stripe.InvalidRequestError as exc:
+            return _status_of_missing(exc)
+    return CustomerStatus.DELETED if getattr(customer, "deleted", False) else CustomerStatus.OK
+
+
+def _status_of_missing(exc: stripe.InvalidRequestError) -> CustomerStatus:
+    if exc.code != "resource_missing":
+        raise exc
+    if "a similar object exists in" in (exc.user_message or str(exc)):
+        return CustomerStatus.WRONG_MODE
+    return CustomerStatus.MISSING
+
+
+# The id of the Stripe account each secret key belongs to, asked once per key per process
+# and only to name the account in an error (GET /v1/account).
+_platform_accounts: dict[tuple[str, str | None], str] = {}
+_UNREADABLE_ACCOUNT = "(an account whose id this key may not read)"
+
+
+def _platform_account(user: Any) -> str:
+    conf = get_settings()
+    key = (conf.require_secret_key(), conf.API_BASE)
+    if key not in _platform_accounts:
+        try:
+            with _stripe_errors("read its account", user.pk):
+                _platform_accounts[key] = str(get_client().v1.accounts.retrieve_current().id)
+        except CustomerSessionError:
+            return _UNREADABLE_ACCOUNT
+    return _platform_accounts[key]
+
+
+async def _aplatform_account(user: Any) -> str:
+    conf = get_settings()
+    key = (conf.require_secret_key(), conf.API_BASE)
+    if key not in _platform_accounts:
+        try:
+            with _stripe_errors("read its account", user.pk):
+                account = await get_async_client().v1.accounts.retrieve_current_async()
+        except CustomerSessionError:
+            return _UNREADABLE_ACCOUNT
+        _platform_accounts[key] = str(account.id)
+    return _platform_accounts[key]
+
+
+def _log_not_in_account(step: _Confirm, platform: str) -> None:
+    where = f"connected account {step.account} of " if step.account else ""
+    logger.error(
+        "Stripe %saccount %s (%s mode, the one %s['SECRET_KEY'] belongs to) does not have "
+        "customer %s of user %s; the mapping is kept and no new customer is made. If the key "
+        "was pointed at another Stripe account, point it back. If the customer was removed "
+        "for good, `manage.py customer_sessions_verify --fix` forgets it.",
+        where,
+        platform,
+        step.mode,
+        SETTING_NAME,
+        step.customer_id,
+        step.user.pk,
+    )
+
+
+def _refused_customer(
+    user: Any, mode: Mode, account: str, customer_id: str, status: CustomerStatus
+) -> CustomerSessionError:
+    """The error of a session Stripe refused for a customer it did not confirm deleted."""
+    if status is CustomerStatus.OK:
+        logger.error(
+            "Stripe refused a session for customer %s of user %s as missing, yet retrieves it.",
+            customer_id,
+            user.pk,
+        )
+        return StripeInvalidRequest()
+    return CustomerNotInAccount()
 
 
 _REASONS = {

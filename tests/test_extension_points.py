@@ -69,7 +69,7 @@ def test_signals_name_user_customer_mode_and_account_and_never_the_secret(
     }
     assert (session["customer_id"], session["components"]) == (first.customer, ("pricing_table",))
     assert session["expires_at"] == first.expires_at
-    assert (replaced["old_customer_id"], replaced["reason"]) == (first.customer, "missing")
+    assert (replaced["old_customer_id"], replaced["reason"]) == (first.customer, "deleted")
     # No argument of any signal holds a client secret, however it is printed.
     for _, kwargs in received:
         for value in kwargs.values():

@@ -25,6 +25,7 @@ from customer_sessions.exceptions import (
 from customer_sessions.models import Mode, ReplacedStripeCustomer, StripeCustomer
 from customer_sessions.services import (
     create_customer_session,
+    forget_customer,
     get_client,
     get_or_create_customer,
 )
@@ -333,28 +334,40 @@ def test_deleted_customer_is_replaced_once_and_recorded(fake_stripe, user):
     assert row.customer_id == session.customer
     assert row.idempotency_key != old_key
     record = ReplacedStripeCustomer.objects.get(user=user)
-    assert (record.customer_id, record.reason) == (old, "missing")
+    assert (record.customer_id, record.reason) == (old, "deleted")
+    # Stripe was asked what became of the customer before it was replaced.
+    assert [r.path for r in fake_stripe.requests_to("GET")] == [f"/v1/customers/{old}"]
     assert [r["old_customer_id"] for r in replaced] == [old]
     assert [c["customer_id"] for c in created] == [old, session.customer]
 
 
-def test_a_flood_of_missing_customers_stops_replacing(fake_stripe, settings):
+def test_deletions_stripe_confirms_are_all_replaced_whatever_the_limit(fake_stripe, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "REPLACEMENT_LIMIT": 2}
+    users = UserFactory.create_batch(5)
+    old = {u.pk: get_or_create_customer(u) for u in users}
+    for customer in old.values():
+        fake_stripe.delete_customer(customer)
+
+    for u in users:
+        assert create_customer_session(u).customer != old[u.pk]
+    assert ReplacedStripeCustomer.objects.filter(reason="deleted").count() == 5
+
+
+def test_a_flood_of_unconfirmed_disappearances_stops_forgetting(fake_stripe, settings):
     settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "REPLACEMENT_LIMIT": 2}
     users = UserFactory.create_batch(3)
-    for u in users:
-        create_customer_session(u)
-    for c in list(fake_stripe.customers):
-        fake_stripe.delete_customer(c["id"])
+    mapped = [get_or_create_customer(u) for u in users]
 
-    create_customer_session(users[0])
-    create_customer_session(users[1])
-    mapped = StripeCustomer.objects.get(user=users[2]).customer_id
+    assert forget_customer(mapped[0], "missing")
+    assert forget_customer(mapped[1], "missing")
     with pytest.raises(TooManyReplacements) as info:
-        create_customer_session(users[2])
+        forget_customer(mapped[2], "missing")
 
     assert isinstance(info.value, StripeMisconfigured)
-    assert StripeCustomer.objects.get(user=users[2]).customer_id == mapped
+    assert StripeCustomer.objects.get(user=users[2]).customer_id == mapped[2]
     assert ReplacedStripeCustomer.objects.count() == 2
+    # A deletion Stripe confirmed is still forgotten: the limit is for guesses only.
+    assert forget_customer(mapped[2], "deleted")
 
 
 def test_a_customer_mapped_to_another_user_is_never_handed_out(fake_stripe, db, settings):

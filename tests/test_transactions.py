@@ -122,6 +122,20 @@ def test_nested_savepoints_that_fail_then_the_same_customer(fake_stripe, user):
     one_customer_per_user(fake_stripe, user)
 
 
+def test_a_replacement_rolled_back_is_replayed_too(fake_stripe, user):
+    old = get_or_create_customer(user)
+    fake_stripe.delete_customer(old)
+    with pytest.raises(AfterTheSecret), transaction.atomic():
+        replacement = create_customer_session(user).customer
+        raise AfterTheSecret
+    assert StripeCustomer.objects.get(user=user).customer_id == old  # rolled back
+
+    session = create_customer_session(user)
+
+    assert session.customer == replacement
+    assert [c["id"] for c in fake_stripe.customers] == [replacement]
+
+
 def test_without_stripes_idempotency_a_rollback_leaves_one_unmapped_customer(fake_stripe, user):
     """What still holds when Stripe ignores the key: one mapping, one extra customer."""
     fake_stripe.honour_idempotency = False

@@ -219,17 +219,39 @@ def test_a_connected_accounts_event_forgets_that_accounts_mapping_only(webhook, 
     assert rows == {"": platform, "acct_1Connected": ""}
 
 
-def test_past_the_replacement_limit_the_event_fails_and_is_delivered_again(webhook, mapped):
-    payload = event(mapped.customer_id)
-    strict = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_SECRET": SECRET, "REPLACEMENT_LIMIT": 0}
+def test_signed_deletions_do_not_use_up_the_replacement_limit(webhook, db):
+    strict = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_SECRET": SECRET, "REPLACEMENT_LIMIT": 10}
+    users = UserFactory.create_batch(14)
+    customers = [get_or_create_customer(u) for u in users]
     with override_settings(CUSTOMER_SESSIONS=strict):
+        for customer in customers:
+            webhook.delete_customer(customer)
+            payload = event(customer)
+            response = post(Client(), payload, sign(payload))
+            assert (response.status_code, response.json()["code"]) == (200, "processed")
+        # Each user's next session gets a new customer; nobody is refused.
+        for user, old in zip(users, customers, strict=True):
+            assert create_customer_session(user).customer != old
+    assert ReplacedStripeCustomer.objects.filter(reason="deleted").count() == 14
+
+
+def test_when_handling_fails_the_event_is_delivered_again(webhook, mapped):
+    payload = event(mapped.customer_id)
+
+    def site_receiver_fails(**kwargs: Any) -> None:
+        raise RuntimeError("the site's own receiver fails")
+
+    signals.customer_replaced.connect(site_receiver_fails)
+    try:
         response = post(Client(), payload, sign(payload))
+    finally:
+        signals.customer_replaced.disconnect(site_receiver_fails)
     assert (response.status_code, response.json()["code"]) == (500, "not_processed")
     mapped.refresh_from_db()
     assert mapped.customer_id
     assert not ProcessedWebhookEvent.objects.exists()
 
-    # Stripe retries later; by then the limit allows it.
+    # Stripe retries later; by then it is handled.
     assert post(Client(), payload, sign(payload)).json()["code"] == "processed"
     mapped.refresh_from_db()
     assert mapped.customer_id == ""

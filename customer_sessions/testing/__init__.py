@@ -12,6 +12,6 @@ With pytest, use the ``fake_stripe`` fixture of the bundled plugin instead
 the double when Django is configured.
 """
 
-from .server import FakeStripe, RecordedRequest, StoredObject
+from .server import FakeAccount, FakeStripe, RecordedRequest, StoredObject
 
-__all__ = ["FakeStripe", "RecordedRequest", "StoredObject"]
+__all__ = ["FakeAccount", "FakeStripe", "RecordedRequest", "StoredObject"]

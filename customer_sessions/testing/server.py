@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 from . import schema
 from .schema import ParamError
 
-__all__ = ["FakeStripe", "RecordedRequest", "StoredObject"]
+__all__ = ["FakeAccount", "FakeStripe", "RecordedRequest", "StoredObject"]
 
 _ALNUM = string.ascii_letters + string.digits
 _KEY = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
@@ -115,15 +115,35 @@ class RecordedRequest:
 
 
 class StoredObject(dict[str, Any]):
-    """A copy of a Stripe object the double holds, plus where it lives."""
+    """A copy of a Stripe object the double holds, plus where it lives.
+
+    ``platform`` is the Stripe account whose key made it (:attr:`FakeStripe.account_id`
+    unless it was made with the keys of :meth:`FakeStripe.other_account`); ``account`` the
+    connected account (``Stripe-Account``) or ``""``.
+    """
 
     livemode: bool
     account: str
+    platform: str
 
-    def __init__(self, data: Mapping[str, Any], *, livemode: bool, account: str) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], *, livemode: bool, account: str, platform: str = ""
+    ) -> None:
         super().__init__(copy.deepcopy(dict(data)))
         self.livemode = livemode
         self.account = account
+        self.platform = platform
+
+
+@dataclass(frozen=True)
+class FakeAccount:
+    """Another Stripe account of the double: its keys reach only its own objects."""
+
+    id: str
+    secret_key: str
+    live_secret_key: str
+    publishable_key: str
+    live_publishable_key: str
 
 
 @dataclass
@@ -165,10 +185,11 @@ class _Stored:
     obj: dict[str, Any]
     livemode: bool
     account: str
+    platform: str
     deleted: bool = False
 
 
-Namespace = tuple[bool, str]  # (livemode, account)
+Namespace = tuple[str, bool, str]  # (platform account, livemode, connected account)
 
 
 class _StripeError(Exception):
@@ -202,6 +223,7 @@ class _Request:
     livemode: bool
     idempotency_key: str | None
     request_id: str
+    platform: str = ""
 
 
 # --- the double -----------------------------------------------------------------------
@@ -221,6 +243,10 @@ class FakeStripe:
         self.live_secret_key = "sk_live_fake_" + _random(24)
         self.publishable_key = "pk_test_fake_" + _random(24)
         self.live_publishable_key = "pk_live_fake_" + _random(24)
+        #: The Stripe account that every well-formed key belongs to, unless it is a key of
+        #: an account made with :meth:`other_account`.
+        self.account_id = "acct_" + _random(16)
+        self._other_accounts: dict[str, str] = {}  # key -> account id
         #: Keys answered with 401 "Invalid API Key provided" though well formed.
         self.revoked_keys: set[str] = set()
         self._lock = threading.RLock()
@@ -229,12 +255,35 @@ class FakeStripe:
         self._thread: threading.Thread | None = None
         self._clear_state()
 
+    def other_account(self) -> FakeAccount:
+        """A second Stripe account, with keys of its own (as a key pasted from elsewhere).
+
+        Objects made with its keys live apart from the default account's: each account's
+        keys see only its own customers, as two real Stripe accounts do.
+        """
+        account = FakeAccount(
+            id="acct_" + _random(16),
+            secret_key="sk_test_fake_" + _random(24),
+            live_secret_key="sk_live_fake_" + _random(24),
+            publishable_key="pk_test_fake_" + _random(24),
+            live_publishable_key="pk_live_fake_" + _random(24),
+        )
+        with self._lock:
+            for key in (account.secret_key, account.live_secret_key):
+                self._other_accounts[key] = account.id
+        return account
+
+    def platform_of(self, api_key: str) -> str:
+        """The Stripe account a (well-formed) key belongs to."""
+        with self._lock:
+            return self._other_accounts.get(api_key, self.account_id)
+
     def _clear_state(self) -> None:
         with self._lock:
             self._objects: dict[str, _Stored] = {}
             self._order: list[str] = []
             self._sessions: list[StoredObject] = []
-            self._idempotency: dict[tuple[bool, str, str], _Idempotent] = {}
+            self._idempotency: dict[tuple[str, bool, str, str], _Idempotent] = {}
             self._requests: list[RecordedRequest] = []
             self._faults: list[_Fault] = []
 
@@ -319,7 +368,7 @@ class FakeStripe:
     def _live_objects(self, prefix: str) -> list[StoredObject]:
         with self._lock:
             return [
-                StoredObject(s.obj, livemode=s.livemode, account=s.account)
+                StoredObject(s.obj, livemode=s.livemode, account=s.account, platform=s.platform)
                 for oid in self._order
                 if oid.startswith(prefix) and not (s := self._objects[oid]).deleted
             ]
@@ -332,7 +381,10 @@ class FakeStripe:
     @property
     def customer_sessions(self) -> list[StoredObject]:
         with self._lock:
-            return [StoredObject(s, livemode=s.livemode, account=s.account) for s in self._sessions]
+            return [
+                StoredObject(s, livemode=s.livemode, account=s.account, platform=s.platform)
+                for s in self._sessions
+            ]
 
     @property
     def payment_intents(self) -> list[StoredObject]:
@@ -345,16 +397,20 @@ class FakeStripe:
     # --- seeding ----------------------------------------------------------------------
 
     def create_customer(
-        self, *, livemode: bool = False, account: str = "", **params: Any
+        self, *, livemode: bool = False, account: str = "", platform: str = "", **params: Any
     ) -> StoredObject:
-        """A customer made without HTTP; ``params`` as stripe-python would send them."""
+        """A customer made without HTTP; ``params`` as stripe-python would send them.
+
+        ``platform``: the Stripe account (default :attr:`account_id`).
+        """
         parsed = schema.parse_form(_encode(params))
         try:
             clean = schema.validate(schema.request_schema("PostCustomers"), parsed)
         except ParamError as exc:
             raise ValueError(exc.message) from None
-        obj = self._new_customer((livemode, account), clean)
-        return StoredObject(obj, livemode=livemode, account=account)
+        platform = platform or self.account_id
+        obj = self._new_customer((platform, livemode, account), clean)
+        return StoredObject(obj, livemode=livemode, account=account, platform=platform)
 
     def delete_customer(self, customer_id: str) -> dict[str, Any]:
         """Delete as ``DELETE /v1/customers/{id}`` would, in whichever namespace it lives."""
@@ -364,6 +420,14 @@ class FakeStripe:
                 raise KeyError(customer_id)
             stored.deleted = True
         return {"id": customer_id, "object": "customer", "deleted": True}
+
+    def erase_customer(self, customer_id: str) -> None:
+        """Remove a customer as if it had never existed (Stripe's "delete all test data"):
+        retrieving it then answers 404, not ``deleted: true``."""
+        with self._lock:
+            if self._objects.pop(customer_id, None) is None:
+                raise KeyError(customer_id)
+            self._order.remove(customer_id)
 
     # --- faults -----------------------------------------------------------------------
 
@@ -505,7 +569,7 @@ class FakeStripe:
             self._sleep(pending_delay)
             return self._dispatch(request, raw), False
 
-        slot = (request.livemode, request.account, key)
+        slot = (request.platform, request.livemode, request.account, key)
         fingerprint = (raw.method, raw.path, json.dumps(raw.params, sort_keys=True))
         with self._lock:
             entry = self._idempotency.get(slot)
@@ -565,6 +629,7 @@ class FakeStripe:
             livemode=key.split("_", 2)[1] == "live",
             idempotency_key=raw.headers.get("idempotency-key"),
             request_id=raw.request_id,
+            platform=self.platform_of(key),
         )
 
     # --- responses ------------------------------------------------------------------
@@ -657,7 +722,7 @@ class FakeStripe:
     # --- customers --------------------------------------------------------------------
 
     def _ns(self, request: _Request) -> Namespace:
-        return (request.livemode, request.account)
+        return (request.platform, request.livemode, request.account)
 
     def _new_customer(self, ns: Namespace, params: dict[str, Any]) -> dict[str, Any]:
         customer_id = "cus_" + _random(14)
@@ -682,7 +747,7 @@ class FakeStripe:
                 "footer": None,
                 "rendering_options": None,
             },
-            "livemode": ns[0],
+            "livemode": ns[1],
             "metadata": {k: v for k, v in metadata.items() if v != ""},
             "name": params.get("name") or None,
             "next_invoice_sequence": params.get("next_invoice_sequence", 1),
@@ -700,7 +765,7 @@ class FakeStripe:
 
     def _store(self, obj: dict[str, Any], ns: Namespace) -> None:
         with self._lock:
-            self._objects[obj["id"]] = _Stored(copy.deepcopy(obj), ns[0], ns[1])
+            self._objects[obj["id"]] = _Stored(copy.deepcopy(obj), ns[1], ns[2], ns[0])
             self._order.append(obj["id"])
 
     def _find(self, ns: Namespace, object_id: str, noun: str, param: str, status: int) -> _Stored:
@@ -708,10 +773,14 @@ class FakeStripe:
         prefix = _PREFIXES[noun]
         with self._lock:
             stored = self._objects.get(object_id) if object_id.startswith(prefix) else None
-            if stored is not None and (stored.livemode, stored.account) == ns:
+            if stored is not None and (stored.platform, stored.livemode, stored.account) == ns:
                 return stored
         message = f"No such {noun}: '{object_id}'"
-        if stored is not None and stored.account == ns[1] and stored.livemode != ns[0]:
+        if (
+            stored is not None
+            and (stored.platform, stored.account) == (ns[0], ns[2])
+            and stored.livemode != ns[1]
+        ):
             have, used = ("live", "test") if stored.livemode else ("test", "live")
             message += (
                 f"; a similar object exists in {have} mode, but a {used} mode key was used "
@@ -816,9 +885,30 @@ class FakeStripe:
         }
         with self._lock:
             self._sessions.append(
-                StoredObject(session, livemode=request.livemode, account=request.account)
+                StoredObject(
+                    session,
+                    livemode=request.livemode,
+                    account=request.account,
+                    platform=request.platform,
+                )
             )
         return 200, session
+
+    # --- the account ------------------------------------------------------------------
+
+    def retrieve_account(self, request: _Request) -> tuple[int, Any]:
+        """``GET /v1/account``: the key's account, or the connected one (``Stripe-Account``)."""
+        schema.validate(schema.RETRIEVE, request.params)
+        return 200, {
+            "id": request.account or request.platform,
+            "object": "account",
+            "charges_enabled": True,
+            "country": "US",
+            "default_currency": "usd",
+            "details_submitted": True,
+            "payouts_enabled": True,
+            "type": "custom" if request.account else "standard",
+        }
 
     # --- payment and setup intents ----------------------------------------------------------
 
@@ -1037,6 +1127,7 @@ def _default_error(status: int, raw: _RawRequest) -> tuple[str, str, str | None]
 
 Handler = Callable[..., tuple[int, Any]]
 _ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+    ("GET", re.compile(r"^/v1/account$"), lambda f, r: f.retrieve_account(r)),
     ("POST", re.compile(r"^/v1/customers$"), lambda f, r: f.create_customer_http(r)),
     ("GET", re.compile(r"^/v1/customers/([^/]+)$"), lambda f, r, i: f.retrieve_customer(r, i)),
     ("POST", re.compile(r"^/v1/customers/([^/]+)$"), lambda f, r, i: f.update_customer(r, i)),
