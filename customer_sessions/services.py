@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Generator, Iterator, Mapping
@@ -137,8 +138,30 @@ _clients: dict[tuple[Any, ...], stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
 
+def refuse_console_debug_output() -> None:
+    """Refuse to call Stripe while stripe-python prints its debug output to the console.
+
+    With ``stripe.log = "debug"`` or ``STRIPE_LOG=debug`` in the environment,
+    stripe-python prints every response body, client secrets included, to stderr, past
+    every logging filter; a server that never runs ``manage.py check`` (gunicorn, uvicorn)
+    would print every secret it hands out. Nothing is sent until it is unset
+    (``"info"`` prints request lines only, no bodies, and is allowed; check W004).
+    """
+    if "debug" in (getattr(stripe, "log", None), os.environ.get("STRIPE_LOG")):
+        logger.error(
+            "stripe-python is told to print its debug output, response bodies and client "
+            "secrets included, to the console (stripe.log or the STRIPE_LOG environment "
+            "variable is 'debug'); no request is sent to Stripe until it is unset."
+        )
+        raise StripeMisconfigured(
+            "stripe-python's console debug output (stripe.log or STRIPE_LOG = 'debug') "
+            "would print client secrets; unset it."
+        )
+
+
 def get_client(account: str = "") -> stripe.StripeClient:
     """The process-wide :class:`stripe.StripeClient` for the configured key and ``account``."""
+    refuse_console_debug_output()
     conf = get_settings()
     api_key = conf.require_secret_key()
     cache_key = _client_key(conf, api_key, account)
@@ -166,6 +189,11 @@ class _RequestsClient(stripe.RequestsClient):
     def __init__(self, timeout: float, api_base: str | None = None) -> None:
         super().__init__(timeout=timeout, proxy=_environment_proxies(api_base) or None)  # type: ignore[arg-type]
         self._thread_local = _ThreadSession()
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        # Again here, for a client a site obtained before it turned the output on.
+        refuse_console_debug_output()
+        return super().request(*args, **kwargs)
 
 
 def _environment_proxies(api_base: str | None) -> dict[str, str]:
@@ -206,6 +234,7 @@ def get_async_client(account: str = "") -> stripe.StripeClient:
     extra (``pip install django-customer-sessions[async]``, which brings httpx).
     """
     loop = asyncio.get_running_loop()
+    refuse_console_debug_output()
     conf = get_settings()
     api_key = conf.require_secret_key()
     cache_key = _client_key(conf, api_key, account)
@@ -259,6 +288,7 @@ class _AsyncHTTPClient(stripe.HTTPXClient):
     async def request_async(
         self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
     ) -> tuple[bytes, int, Mapping[str, str]]:
+        refuse_console_debug_output()
         pool = self._busy.index(min(self._busy))
         self._busy[pool] += 1
         try:
