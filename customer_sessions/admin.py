@@ -73,6 +73,16 @@ class StripeCustomerAdmin(ReadOnlyMixin, admin.ModelAdmin):
     fields = readonly_fields = ("user", "customer", "mode", "account", "created", "updated")
     actions = ["verify_against_stripe", "forget_customers_stripe_lost"]
 
+    # No raw delete: a deleted mapping makes the user a second Stripe customer. Forgetting
+    # goes through the audited action (a ReplacedStripeCustomer row, customer_replaced).
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_forget_permission(self, request: HttpRequest) -> bool:
+        """Forgetting is as strong as deleting: for those with the model's delete permission."""
+        opts = self.opts
+        return bool(request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}"))
+
     def get_search_fields(self, request: HttpRequest) -> list[str]:
         return ["=customer_id", *_user_search_fields()]
 
@@ -123,9 +133,8 @@ class StripeCustomerAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ) -> None:
         self._verify(request, queryset, fix=False)
 
-    # Forgetting a mapping is as strong as deleting it: only for those who may delete.
     @admin.action(
-        description=_("Verify, and forget customers Stripe no longer has"), permissions=["delete"]
+        description=_("Verify, and forget customers Stripe no longer has"), permissions=["forget"]
     )
     def forget_customers_stripe_lost(
         self, request: HttpRequest, queryset: QuerySet[StripeCustomer]
@@ -153,14 +162,29 @@ class StripeCustomerInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(ReplacedStripeCustomer)
 class ReplacedStripeCustomerAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["user", "customer", "reason", "mode", "account", "replaced_at"]
+    list_display = ["user_or_pk", "customer", "reason", "mode", "account", "replaced_at"]
     list_filter = ["reason", "mode"]
     list_select_related = ["user"]
     date_hierarchy = "replaced_at"
-    fields = readonly_fields = ("user", "customer", "reason", "mode", "account", "replaced_at")
+    fields = readonly_fields = (
+        "user",
+        "user_pk",
+        "customer",
+        "reason",
+        "mode",
+        "account",
+        "replaced_at",
+        "stripe_deleted_at",
+    )
 
     def get_search_fields(self, request: HttpRequest) -> list[str]:
-        return ["=customer_id", *_user_search_fields()]
+        return ["=customer_id", "=user_pk", *_user_search_fields()]
+
+    @admin.display(description=_("user"), ordering="user_pk")
+    def user_or_pk(self, obj: ReplacedStripeCustomer) -> str:
+        if obj.user is not None:
+            return str(obj.user)
+        return str(_("deleted user %(pk)s") % {"pk": obj.user_pk})
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -12,7 +12,7 @@ class CustomerSessionsConfig(AppConfig):
     def ready(self) -> None:
         import stripe
 
-        from . import __version__, checks, conf, redaction, services  # noqa: F401
+        from . import __version__, checks, conf, lifecycle, redaction, services  # noqa: F401
 
         redaction.install()
         if importlib.util.find_spec("drf_spectacular") is not None:

@@ -72,6 +72,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_SECRET": None,
     # Seconds an event's signature timestamp may be away from now before it is refused.
     "WEBHOOK_TOLERANCE": 300,
+    # When a Django user is deleted, also delete their Stripe customers (every connected
+    # account, in the configured key's mode), once the deletion has committed: a site's
+    # "right to be forgotten". Off, the customers stay in Stripe and the audit keeps their ids.
+    "DELETE_CUSTOMERS_WITH_USER": False,
     # Requests per second that `manage.py customer_sessions_backfill` and
     # `customer_sessions_verify` send to Stripe (live mode allows about 100 in total).
     "BACKFILL_RATE": 20.0,
@@ -97,6 +101,7 @@ class AppSettings:
     REPLACEMENT_WINDOW: int
     WEBHOOK_SECRET: str | list[str] | None = field(repr=False)
     WEBHOOK_TOLERANCE: int
+    DELETE_CUSTOMERS_WITH_USER: bool
     BACKFILL_RATE: float
     extra: Mapping[str, Any] = field(default_factory=dict)
 

@@ -111,23 +111,46 @@ class StripeCustomer(models.Model):
 
 
 class ReplacedStripeCustomer(models.Model):
-    """A customer that a mapping used to point at, kept when it was replaced."""
+    """A customer that a mapping used to point at: the audit of every mapping that ended.
+
+    Kept when a customer is replaced, and when a mapping goes with its Django user: the row
+    then outlives the user (``user`` becomes empty, ``user_pk`` stays), so the Stripe
+    customers of deleted users can still be found (and, with ``DELETE_CUSTOMERS_WITH_USER``,
+    ``stripe_deleted_at`` says when the app deleted them in Stripe).
+    """
 
     class Reason(models.TextChoices):
         MISSING = "missing", _("Missing in Stripe")
         DELETED = "deleted", _("Deleted in Stripe")
+        USER_DELETED = "user_deleted", _("Its user was deleted")
+        MAPPING_DELETED = "mapping_deleted", _("The mapping was deleted")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="replaced_stripe_customers",
         verbose_name=_("user"),
+    )
+    user_pk = models.CharField(
+        _("user's primary key"),
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=_("Kept when the user is deleted."),
     )
     mode = models.CharField(_("mode"), max_length=4, choices=Mode.choices)
     account = models.CharField(_("connected account"), max_length=255, blank=True, default="")
     customer_id = models.CharField(_("customer id"), max_length=255)
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
     replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True, db_index=True)
+    stripe_deleted_at = models.DateTimeField(
+        _("deleted in Stripe at"),
+        null=True,
+        blank=True,
+        help_text=_("When the app deleted the customer in Stripe (DELETE_CUSTOMERS_WITH_USER)."),
+    )
 
     class Meta:
         verbose_name = _("replaced Stripe customer")

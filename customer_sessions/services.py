@@ -65,6 +65,8 @@ __all__ = [
     "acreate_customer_session",
     "aget_or_create_customer",
     "create_customer_session",
+    "customer_status",
+    "delete_stripe_customer",
     "fix_customer",
     "forget_customer",
     "get_async_client",
@@ -608,6 +610,7 @@ def _replace_customer(
                 row.save(update_fields=["customer_id", "idempotency_key", "updated"])
                 ReplacedStripeCustomer.objects.create(
                     user_id=user.pk,
+                    user_pk=str(user.pk),
                     mode=mode,
                     account=account,
                     customer_id=old_customer_id,
@@ -1180,6 +1183,30 @@ def forget_customer(
         customer_id,
         ReplacedStripeCustomer.Reason(reason),
     )
+
+
+def delete_stripe_customer(
+    customer_id: str, *, mode: str, account: str = "", user_pk: Any = ""
+) -> None:
+    """Delete ``customer_id`` in Stripe (for a deleted user: ``DELETE_CUSTOMERS_WITH_USER``).
+
+    A customer Stripe no longer has counts as deleted. Raises :class:`StripeMisconfigured`
+    when the customer was made in the other mode than the configured key's (that mode's
+    key is needed), and the app's errors when Stripe cannot answer.
+    """
+    key_mode = stripe_mode(get_settings().require_secret_key())
+    if key_mode != mode:
+        raise StripeMisconfigured(
+            f"Customer {customer_id} was made in {mode} mode; deleting it needs that mode's "
+            f"key, and {SETTING_NAME}['SECRET_KEY'] is a {key_mode} mode key."
+        )
+    client = get_client(account)
+    with _stripe_errors("delete a customer", user_pk, customer_id):
+        try:
+            client.v1.customers.delete(customer_id)
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise
 
 
 def fix_customer(mapping: StripeCustomer, status: CustomerStatus) -> bool:

@@ -7,6 +7,10 @@ limited rate): deleted in Stripe, missing, or existing only in the other mode is
 ``REPLACEMENT_LIMIT`` per ``REPLACEMENT_WINDOW``), so each user's next session creates a
 new customer. Without ``--fix`` nothing changes, and the exit status is 1 when a problem
 was found (for cron and CI).
+
+With ``DELETE_CUSTOMERS_WITH_USER`` on, the customers of deleted users that are still in
+Stripe (their deletion failed, or they were made in the other mode) are reported too, and
+``--fix`` deletes them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from ...conf import SETTING_NAME, get_settings
 from ...exceptions import (
@@ -26,8 +31,15 @@ from ...exceptions import (
     StripeUnavailable,
     TooManyReplacements,
 )
-from ...models import StripeCustomer
-from ...services import CustomerStatus, fix_customer, stripe_mode, verify_customer
+from ...lifecycle import delete_in_stripe
+from ...models import ReplacedStripeCustomer, StripeCustomer
+from ...services import (
+    CustomerStatus,
+    customer_status,
+    fix_customer,
+    stripe_mode,
+    verify_customer,
+)
 from ..progress import Pacer, Progress
 
 PROBLEMS = (CustomerStatus.DELETED, CustomerStatus.MISSING, CustomerStatus.WRONG_MODE)
@@ -108,6 +120,8 @@ class Command(BaseCommand):
                 "mode's key to check them)."
             )
         problems = sum(counts[s] for s in PROBLEMS)
+        if conf.DELETE_CUSTOMERS_WITH_USER:
+            problems += self.deleted_users(mode, options, pacer)
         if options["fix"]:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -151,6 +165,49 @@ class Command(BaseCommand):
                         f"{SETTING_NAME}['REPLACEMENT_LIMIT'] if these really are gone."
                     ) from exc
         return fixed
+
+    def deleted_users(self, mode: str, options: dict[str, Any], pacer: Pacer) -> int:
+        """Customers of deleted users still in Stripe: reported, deleted with ``--fix``.
+
+        Returns how many are left in Stripe.
+        """
+        records = ReplacedStripeCustomer.objects.filter(
+            reason=ReplacedStripeCustomer.Reason.USER_DELETED, stripe_deleted_at__isnull=True
+        )
+        if options["account"] is not None:
+            records = records.filter(account=options["account"])
+        other_mode = records.exclude(mode=mode).count()
+        left = 0
+        for record in records.filter(mode=mode).order_by("pk").iterator():
+            pacer.wait()
+            try:
+                status = customer_status(
+                    record.customer_id, account=record.account, user_pk=record.user_pk
+                )
+            except CustomerSessionError as exc:
+                raise CommandError(f"Stripe refused: {exc.detail}") from exc
+            if status is not CustomerStatus.OK:  # gone from Stripe already
+                if options["fix"]:
+                    records.filter(pk=record.pk).update(stripe_deleted_at=timezone.now())
+                continue
+            if options["fix"] and delete_in_stripe(record.pk):
+                continue
+            left += 1
+            self.stdout.write(
+                f"still in Stripe: {record.customer_id} of deleted user {record.user_pk}"
+                f"{f' on {record.account}' if record.account else ''}"
+            )
+        if other_mode:
+            self.stdout.write(
+                f"{other_mode} customer(s) of deleted users were made in the other mode; "
+                "run this with that mode's key to delete them."
+            )
+        if left:
+            self.stdout.write(
+                f"{left} customer(s) of deleted users are still in Stripe"
+                f"{'' if options['fix'] else '; run with --fix to delete them'}."
+            )
+        return left
 
     def verify_one(self, mapping: StripeCustomer, pacer: Pacer, attempts: int = 5) -> Any:
         for attempt in range(attempts):
