@@ -205,7 +205,7 @@ def test_key_survives_a_lost_response_so_stripe_replays_the_customer(fake_stripe
     assert [c["id"] for c in fake_stripe.customers] == created_first == [session.customer]
 
 
-def test_key_is_random_so_a_reused_primary_key_never_replays(fake_stripe, user):
+def test_a_primary_key_reused_by_somebody_else_never_replays(fake_stripe, user):
     create_customer_session(user)
     first_key = StripeCustomer.objects.get(user=user).idempotency_key
     pk = user.pk
