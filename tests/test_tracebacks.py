@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +208,54 @@ def test_stand_ins_are_not_guessable():
         t.startswith(STAND_IN_PREFIX) and len(t) >= len(STAND_IN_PREFIX) + 32 for t in tokens
     )
     assert "cuss_secret_x" not in repr(pending)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_the_page_gets_its_secret_and_is_never_cached(fake_stripe, user, settings):
+    """The middleware's async path: Django's ASGI handler, a sync view rendering the tag."""
+    import asyncio
+
+    from django.test import AsyncClient
+
+    settings.ROOT_URLCONF = "tests.urls_caching"
+    settings.CACHES = {"default": {"BACKEND": "tests.caches.RecordingCache"}}
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "DIRS": [Path(__file__).parent / "templates", *settings.TEMPLATES[0]["DIRS"]],
+        }
+    ]
+
+    async def visit() -> Any:
+        client = AsyncClient()
+        await client.aforce_login(user)
+        return await client.get("/outside/")
+
+    response = asyncio.run(visit())
+    body = response.content.decode()
+    [secret] = issued(fake_stripe)
+    assert secret in body
+    assert "cuss_pending_" not in body
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_streamed_page_never_gets_a_secret(fake_stripe, user, settings, caplog):
+    from django.http import StreamingHttpResponse
+    from django.template import engines
+
+    template = engines["django"].from_string("{% load customer_sessions %}{% customer_session %}")
+
+    def streamed(request):  # type: ignore[no-untyped-def]
+        return StreamingHttpResponse([template.render({}, request)])
+
+    settings.ROOT_URLCONF = type(
+        "Urls", (), {"urlpatterns": [path("s/", streamed), *project.urls.urlpatterns]}
+    )
+    client = Client()
+    client.force_login(user)
+    body = b"".join(client.get("/s/").streaming_content).decode()
+
+    assert "cuss_pending_" in body
+    for secret in issued(fake_stripe):
+        assert secret not in body
+    assert any("streamed" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
