@@ -24,8 +24,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import CustomerSessionError
+from .maintenance import fix_customer, verify_customer
 from .models import Mode, ProcessedWebhookEvent, ReplacedStripeCustomer, StripeCustomer
-from .services import CustomerStatus, fix_customer, verify_customer
+from .values import CustomerStatus
 
 DASHBOARD = "https://dashboard.stripe.com/"
 

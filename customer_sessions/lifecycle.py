@@ -70,7 +70,7 @@ def keep_audit(sender: Any, instance: StripeCustomer, origin: Any = None, **kwar
 
 def delete_in_stripe(record_pk: int) -> bool:
     """Delete the customer of a deleted user's record in Stripe; whether it is gone now."""
-    from .services import delete_stripe_customer
+    from .maintenance import delete_stripe_customer
 
     record = ReplacedStripeCustomer.objects.get(pk=record_pk)
     try:

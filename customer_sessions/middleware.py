@@ -118,9 +118,12 @@ def never_cache_secret(response: HttpResponseBase) -> None:
 
 def _write_secrets(request: HttpRequest, response: HttpResponseBase) -> None:
     pending = request.__dict__.pop(PENDING_ATTR, None)
-    if not pending or response.status_code >= 500:
+    if response.status_code >= 500:
         # An error page (Django's technical 500 page shows the stand-ins among the
         # frames' locals) never gets a secret.
+        return
+    if not pending:
+        _report_stale_stand_ins(response)
         return
     if getattr(response, "streaming", False) or response.has_header("Content-Encoding"):
         logger.error(
@@ -137,6 +140,23 @@ def _write_secrets(request: HttpRequest, response: HttpResponseBase) -> None:
         response.content = written  # type: ignore[attr-defined]
         if response.has_header("Content-Length"):
             response.headers["Content-Length"] = str(len(written))
+    _report_stale_stand_ins(response)
+
+
+def _report_stale_stand_ins(response: HttpResponseBase) -> None:
+    """A stand-in this request did not issue: the tag's output came from a cache."""
+    if getattr(response, "streaming", False) or response.has_header("Content-Encoding"):
+        return
+    kind = response.get("Content-Type", "")
+    if not (kind.startswith("text/") or "json" in kind):
+        return
+    if STAND_IN_PREFIX.encode("ascii") in response.content:  # type: ignore[attr-defined]
+        logger.error(
+            "A page carries a {%% customer_session %%} stand-in that its request did not "
+            "issue: the tag's output was cached (inside {%% cache %%}, through "
+            "{%% include %%} or {%% extends %%}), so this page has no working secret. Move "
+            "the tag outside the cached fragment."
+        )
 
 
 def protect(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:

@@ -31,8 +31,8 @@ from django.views.decorators.http import require_POST
 
 from .conf import SETTING_NAME, get_settings
 from .exceptions import CustomerSessionError
+from .maintenance import forget_customer
 from .models import Mode, ProcessedWebhookEvent, ReplacedStripeCustomer
-from .services import forget_customer
 
 logger = logging.getLogger(__name__)
 

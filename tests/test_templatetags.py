@@ -16,7 +16,7 @@ from customer_sessions.middleware import CustomerSessionMiddleware
 from customer_sessions.models import StripeCustomer
 from customer_sessions.services import CustomerSession
 
-from .conftest import session_creates
+from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -189,11 +189,28 @@ def _engine() -> Engine:
 
 
 @pytest.mark.parametrize("name", ["include.html", "child.html"])
-def test_refused_inside_cache_at_render_time(fake_stripe, user, name):
+def test_inside_cache_through_include_or_extends_the_fragment_holds_no_secret(
+    fake_stripe, user, name, settings, caplog
+):
+    from . import caches
+
+    settings.CACHES = {"default": {"BACKEND": "tests.caches.RecordingCache"}}
+    caches.STORED.clear()
     template = _engine().get_template(name)
-    with pytest.raises(TemplateSyntaxError, match="cannot be used inside {% cache %}"):
-        through_middleware(lambda request: template.render(Context({"request": request})), user)
-    assert session_creates(fake_stripe) == 0
+
+    def page(request):  # type: ignore[no-untyped-def]
+        return template.render(Context({"request": request}))
+
+    first = through_middleware(page, user)
+    second = through_middleware(page, UserFactory())
+
+    [secret] = [s["client_secret"] for s in fake_stripe.customer_sessions]
+    assert secret in first  # the first render's page works
+    assert secret not in second  # the next visitor never gets it
+    assert "cuss_pending_" in second  # only the cached stand-in
+    assert secret.encode() not in caches.everything_stored()
+    assert b"cuss_pending_" in caches.everything_stored()
+    assert any("did not issue" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
 
 
 def test_outside_cache_through_include_is_fine(fake_stripe, user):

@@ -16,7 +16,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..services import _arun, _start_in_thread, account_for
+from ..connect import account_for
+from ..sessions import acreate_customer_session
 from .serializers import requested_components, response_body
 from .views import CustomerSessionView
 
@@ -26,10 +27,10 @@ class AsyncCustomerSessionView(CustomerSessionView):
 
     Everything before Stripe is :class:`CustomerSessionView`'s own code (the same
     authentication, CSRF, permission, throttle and serializer classes, run in Django's
-    thread for sync code, as they may touch the database), and in the same pass the
-    mapping is read; then Stripe is awaited (the rules of :func:`acreate_customer_session`),
-    so the worker serves other users meanwhile.
-    Errors go through the same handler and every response gets the same headers.
+    thread for sync code, as they may touch the database); then
+    :func:`~customer_sessions.services.acreate_customer_session` awaits Stripe, so the
+    worker serves other users meanwhile. Errors go through the same handler and every
+    response gets the same headers.
     """
 
     async def dispatch(  # type: ignore[override]
@@ -53,17 +54,19 @@ class AsyncCustomerSessionView(CustomerSessionView):
 
     @sensitive_variables("session", "data")
     async def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        steps, step = await sync_to_async(self._checked)(request, *args, **kwargs)
-        session = await _arun(steps, step)
+        user, preset, account = await sync_to_async(self.checked)(request, *args, **kwargs)
+        session = await acreate_customer_session(
+            user,
+            preset,
+            account=account,
+            # The view's throttle_classes already spent the user's allowance.
+            throttle=False,
+        )
         data = response_body(session)
         return Response(data, status=status.HTTP_201_CREATED)
 
-    def _checked(self, request: Request, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
-        """Authentication, permissions, throttle and the body, as the sync view checks them.
-
-        Then, in the same pass in Django's thread, the session's steps up to the first one
-        that awaits Stripe (the mapping query): what :func:`acreate_customer_session` does.
-        """
+    def checked(self, request: Request, *args: Any, **kwargs: Any) -> tuple[Any, str | None, str]:
+        """Authentication, permissions, throttle and the body, as the sync view checks them;
+        the user, the preset asked for and the account."""
         self.initial(request, *args, **kwargs)
-        user = request.user
-        return _start_in_thread(user, requested_components(request.data), account_for(request))  # type: ignore[arg-type]
+        return request.user, requested_components(request.data), account_for(request)

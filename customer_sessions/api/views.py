@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from ..connect import account_for
 from ..exceptions import CustomerSessionError
-from ..services import account_for, create_customer_session
+from ..sessions import create_customer_session
 from .serializers import requested_components, response_body
 from .throttles import CustomerSessionRateThrottle
 

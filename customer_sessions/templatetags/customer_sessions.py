@@ -18,28 +18,30 @@ secret, and a warning is logged. The tag needs ``request`` in the context
 ``customer_sessions.middleware.CustomerSessionMiddleware``: the tag renders a stand-in
 for the secret, which the middleware replaces once the whole page is rendered (so no
 template frame ever holds the secret), and the middleware keeps the page out of every
-cache (check E008 reports a site without it; rendered without it, as in a unit test with
-``RequestFactory``, the secret is written straight in and a warning logged once). It
-refuses to render inside ``{% cache %}``: a cached fragment cannot be fresh.
+cache (check E004 reports a site without it; rendered without it, as in a unit test with
+``RequestFactory``, the secret is written straight in and a warning logged once). It is
+refused directly inside ``{% cache %}``: a cached fragment cannot be fresh (through
+``{% include %}``, the fragment holds only a stand-in, and the middleware logs an error
+when a page carries a stand-in it did not issue).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 
 from django import template
 from django.core.exceptions import ImproperlyConfigured
 from django.template.base import FilterExpression, Parser, Token
 from django.template.context import Context
-from django.templatetags.cache import CacheNode
 from django.utils.html import json_script
 from django.views.decorators.debug import sensitive_variables
 
+from ..connect import account_for
 from ..exceptions import CustomerSessionError, StripeMisconfigured, UnknownComponents
 from ..middleware import mark_issued, pending_secrets
-from ..services import ClientSecret, CustomerSession, account_for, create_customer_session
+from ..sessions import create_customer_session
+from ..values import ClientSecret, CustomerSession
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -50,7 +52,6 @@ _CACHE_MESSAGE = (
     "{% customer_session %} cannot be used inside {% cache %}: the cached fragment would "
     "give every visitor the same client secret. Move the tag outside the cached block."
 )
-_CACHE_RENDER = CacheNode.render.__code__
 
 
 class CustomerSessionNode(template.Node):
@@ -66,8 +67,6 @@ class CustomerSessionNode(template.Node):
 
     @sensitive_variables()
     def render(self, context: Context) -> str:
-        if _inside_cache_node():
-            raise template.TemplateSyntaxError(_CACHE_MESSAGE)
         session = self._session(context)
         if self.target_var is not None:
             context[self.target_var] = session
@@ -134,19 +133,12 @@ def _warn_without_middleware() -> None:
         )
 
 
-def _inside_cache_node() -> bool:
-    """Whether a ``{% cache %}`` node is rendering us (through include or inheritance)."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code is _CACHE_RENDER:
-            return True
-        frame = frame.f_back  # type: ignore[assignment]
-    return False
-
-
 @register.tag(TAG)
 def customer_session(parser: Parser, token: Token) -> CustomerSessionNode:
     """Compile ``{% customer_session ["element-id"] [components="preset"] [as var] %}``."""
+    # Directly inside {% cache %}: refused when the template is compiled. Through
+    # {% include %} or {% extends %} the fragment holds the tag's stand-in, never a secret,
+    # and the middleware reports the stand-in it finds again in a later page.
     if any(command == "cache" for command, _ in parser.command_stack):
         raise template.TemplateSyntaxError(_CACHE_MESSAGE)
     bits = token.split_contents()[1:]

@@ -2,7 +2,7 @@
 
 Users are taken in batches, in primary-key order, among active users that have no
 customer yet in the configured key's mode (and ``--account``). Each one goes through the
-same claim-and-lock path as a page view (:func:`services.get_or_create_customer`), so
+same claim-and-lock path as a page view (:func:`mapping.get_or_create_customer`), so
 running it twice, running it while the site serves requests, or killing it halfway and
 starting it again never makes a second customer for anyone.
 """
@@ -23,8 +23,9 @@ from django.utils.module_loading import import_string
 
 from ...conf import SETTING_NAME, get_settings
 from ...exceptions import CustomerSessionError, StripeMisconfigured, StripeUnavailable
+from ...mapping import get_or_create_customer
 from ...models import StripeCustomer
-from ...services import get_or_create_customer, stripe_mode
+from ...stripe_client import stripe_mode
 from ..progress import Pacer, Progress
 
 _BOOLEANS = {"true": True, "false": False, "none": None}

@@ -32,14 +32,10 @@ from ...exceptions import (
     TooManyReplacements,
 )
 from ...lifecycle import delete_in_stripe
+from ...maintenance import customer_status, fix_customer, verify_customer
 from ...models import ReplacedStripeCustomer, StripeCustomer
-from ...services import (
-    CustomerStatus,
-    customer_status,
-    fix_customer,
-    stripe_mode,
-    verify_customer,
-)
+from ...stripe_client import stripe_mode
+from ...values import CustomerStatus
 from ..progress import Pacer, Progress
 
 PROBLEMS = (CustomerStatus.DELETED, CustomerStatus.MISSING, CustomerStatus.WRONG_MODE)

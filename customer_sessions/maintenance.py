@@ -1,0 +1,96 @@
+"""Checking mappings against Stripe and forgetting what Stripe no longer has (the admin,
+the management commands, the webhook, a deleted user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conf import SETTING_NAME
+from .exceptions import StripeMisconfigured
+from .mapping import current_mode, replace_customer
+from .models import Mode, ReplacedStripeCustomer, StripeCustomer
+from .stripe_client import calls, get_client
+from .values import CustomerStatus
+
+
+def verify_customer(mapping: StripeCustomer) -> CustomerStatus:
+    """Ask Stripe whether ``mapping``'s customer still exists (one request, nothing changed).
+
+    Raises the app's exceptions when Stripe cannot answer (unreachable, key refused).
+    """
+    if mapping.is_pending:
+        return CustomerStatus.PENDING
+    if mapping.mode != current_mode():
+        return CustomerStatus.OTHER_MODE
+    return calls.customer_status(get_client(mapping.account), mapping.user_id, mapping.customer_id)
+
+
+def customer_status(customer_id: str, *, account: str = "", user_pk: Any = "") -> CustomerStatus:
+    """What Stripe says of ``customer_id`` (one request): ``OK``, ``DELETED``, ``MISSING``…"""
+    return calls.customer_status(get_client(account), user_pk, customer_id)
+
+
+_REASONS = {
+    CustomerStatus.DELETED: ReplacedStripeCustomer.Reason.DELETED,
+    CustomerStatus.MISSING: ReplacedStripeCustomer.Reason.MISSING,
+    CustomerStatus.WRONG_MODE: ReplacedStripeCustomer.Reason.MISSING,
+}
+
+
+def forget_customer(
+    customer_id: str,
+    reason: ReplacedStripeCustomer.Reason | str,
+    *,
+    mode: Mode | str | None = None,
+    account: str | None = None,
+) -> bool:
+    """Unmap ``customer_id`` so its user's next session creates a new customer.
+
+    The old id is kept as a :class:`ReplacedStripeCustomer` with ``reason`` and
+    ``customer_replaced`` is sent. A deletion Stripe confirmed (reason ``deleted``) is
+    always forgotten; at most ``REPLACEMENT_LIMIT`` customers Stripe merely does not know
+    (reason ``missing``) per mode and account within ``REPLACEMENT_WINDOW`` (then
+    :class:`~customer_sessions.exceptions.TooManyReplacements`). ``mode``/``account``,
+    when given, must match the mapping's. Returns whether a mapping was forgotten.
+    """
+    rows = StripeCustomer.objects.select_related("user").filter(customer_id=customer_id)
+    if mode is not None:
+        rows = rows.filter(mode=mode)
+    if account is not None:
+        rows = rows.filter(account=account)
+    mapping = rows.first()
+    if mapping is None or not customer_id:
+        return False
+    return replace_customer(
+        mapping.user,
+        Mode(mapping.mode),
+        mapping.account,
+        customer_id,
+        ReplacedStripeCustomer.Reason(reason),
+    )
+
+
+def fix_customer(mapping: StripeCustomer, status: CustomerStatus) -> bool:
+    """Forget ``mapping``'s customer if ``status`` says Stripe no longer has it."""
+    reason = _REASONS.get(status)
+    if reason is None:
+        return False
+    return forget_customer(mapping.customer_id, reason, mode=mapping.mode, account=mapping.account)
+
+
+def delete_stripe_customer(
+    customer_id: str, *, mode: str, account: str = "", user_pk: Any = ""
+) -> None:
+    """Delete ``customer_id`` in Stripe (for a deleted user: ``DELETE_CUSTOMERS_WITH_USER``).
+
+    A customer Stripe no longer has counts as deleted. Raises :class:`StripeMisconfigured`
+    when the customer was made in the other mode than the configured key's (that mode's
+    key is needed), and the app's errors when Stripe cannot answer.
+    """
+    key_mode = current_mode()
+    if key_mode != mode:
+        raise StripeMisconfigured(
+            f"Customer {customer_id} was made in {mode} mode; deleting it needs that mode's "
+            f"key, and {SETTING_NAME}['SECRET_KEY'] is a {key_mode} mode key."
+        )
+    calls.delete_customer(get_client(account), user_pk, customer_id)
