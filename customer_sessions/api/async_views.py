@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..services import _arun, _start_in_thread, account_for
+from .parsers import request_data
 from .serializers import requested_components, response_body
 from .views import CustomerSessionView
 
@@ -66,4 +67,5 @@ class AsyncCustomerSessionView(CustomerSessionView):
         """
         self.initial(request, *args, **kwargs)
         user = request.user
-        return _start_in_thread(user, requested_components(request.data), account_for(request))  # type: ignore[arg-type]
+        components = requested_components(request_data(request))
+        return _start_in_thread(user, components, account_for(request))  # type: ignore[arg-type]
