@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Generator, Iterator, Mapping
@@ -313,13 +314,29 @@ def _drop_clients(*, setting: str, **kwargs: Any) -> None:
             _async_clients.clear()
 
 
+_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]+")
+
+
 def account_for(request: Any) -> str:
     """The connected account for ``request``: ``CUSTOMER_SESSIONS['ACCOUNT'](request)``.
 
-    ``""`` (the platform account) when the setting is not set.
+    ``""`` (the platform account) when the setting is not set. Anything but ``""`` or an
+    ``"acct_…"`` id from the function raises :class:`StripeMisconfigured` (its value is
+    not repeated: it may come from the request).
     """
     func = get_settings().account_func()
-    return func(request) if func is not None else ""
+    if func is None:
+        return ""
+    account = func(request)
+    if isinstance(account, str) and (account == "" or _ACCOUNT_ID.fullmatch(account)):
+        return account
+    what = "a str that is not" if isinstance(account, str) else f"{type(account).__name__}, not"
+    message = (
+        f"{SETTING_NAME}['ACCOUNT'] returned {what} \"\" (the platform account) or a "
+        'connected account id ("acct_…").'
+    )
+    logger.error("%s", message)
+    raise StripeMisconfigured(message)
 
 
 # --- errors -----------------------------------------------------------------------------
