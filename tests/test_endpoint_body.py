@@ -152,6 +152,29 @@ HOSTILE: dict[str, tuple[Any, str, dict[str, str], int, str]] = {
         413,
         "too_many_fields",
     ),
+    "json giving a name twice": (
+        lambda: b'{"components": "buy_button", "components": "pricing_table"}',
+        JSON,
+        {},
+        400,
+        "parse_error",
+    ),
+    "form giving a field twice": (
+        lambda: b"components=buy_button&components=pricing_table",
+        FORM,
+        {},
+        400,
+        "invalid",
+    ),
+    "multipart giving a field twice": (
+        lambda: multipart(
+            ("components", b"buy_button", None), ("components", b"pricing_table", None)
+        ),
+        MULTIPART,
+        {},
+        400,
+        "invalid",
+    ),
     "json not UTF-8": (lambda: b'{"components": "\xff\xfe"}', JSON, {}, 400, "parse_error"),
     "json NaN": (lambda: b'{"components": NaN}', JSON, {}, 400, "parse_error"),
     "unknown charset": (

@@ -82,9 +82,10 @@ class CustomerSessionViewSchema(OpenApiViewExtension):
                 responses={
                     201: CustomerSessionSerializer,
                     400: _error(
-                        "`invalid` (with `errors`): an unknown field or preset, or a file. "
-                        "`parse_error`: the body is not valid JSON (or nested too deeply), "
-                        "or a malformed or cut-off multipart body."
+                        "`invalid` (with errors by field): an unknown field or preset, a "
+                        "file, a form field given twice. `parse_error`: the body is not valid "
+                        "JSON (nested too deeply, a name given twice), or a malformed or "
+                        "cut-off multipart body."
                     ),
                     403: _error(
                         "`not_authenticated`, `permission_denied` (the CSRF token is missing "

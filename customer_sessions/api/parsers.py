@@ -7,9 +7,10 @@ arrives is answered with a 4xx JSON error of a stable code, never a 500 or an HT
   as ``zlib`` that Python's codec registry holds but that decodes bytes to bytes) or a
   ``Content-Encoding`` (``gzip``): 415 ``unsupported_media_type``. Django ignores an
   unknown charset and DRF would decode with a ``zlib`` one, so the parsers look first.
-- JSON nested deeper than Python's recursion limit: 400 ``parse_error``. DRF's
-  :class:`~rest_framework.parsers.JSONParser` catches ``ValueError`` only, and
-  ``json`` raises ``RecursionError``.
+- JSON nested deeper than Python's recursion limit, or an object that gives a name twice:
+  400 ``parse_error``. DRF's :class:`~rest_framework.parsers.JSONParser` catches
+  ``ValueError`` only, and ``json`` raises ``RecursionError``; it keeps the last value of a
+  name given twice.
 - A multipart body without its closing boundary (cut off on the way) is 400
   ``parse_error``: Django's parser keeps the fields it read so far, and the last one may
   be cut short. A file in it is refused before a byte of it is stored: the endpoint
@@ -25,10 +26,13 @@ arrives is answered with a 4xx JSON error of a stable code, never a 500 or an HT
 
 from __future__ import annotations
 
+import codecs
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousMultipartForm,
@@ -133,19 +137,49 @@ class _CheckedBody(parsers.BaseParser):
         return super().parse(stream, media_type, parser_context)
 
 
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names: set[str] = set()
+    for name, _ in pairs:
+        if name in names:
+            raise ValueError(f"the name {name!r} is given twice")
+        names.add(name)
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class JSONParser(_CheckedBody, parsers.JSONParser):
+    """DRF's JSON parser, refusing two more bodies: nested deeper than Python's recursion
+    limit (``json`` raises ``RecursionError``, which DRF lets through as a 500), and an
+    object that gives a name twice (``json`` keeps the last value and drops the first).
+
+    DRF's ``parse`` passes ``json`` no ``object_pairs_hook``, so this is its ``parse``
+    (decode with the request's encoding, NaN and Infinity refused under ``STRICT_JSON``)
+    with the hook and the ``RecursionError`` added.
+    """
+
     def parse(
         self,
         stream: Any,
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
+        self.check(media_type, parser_context)
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json.load(
+                codecs.getreader(encoding)(stream),
+                object_pairs_hook=_unique_names,
+                parse_constant=_no_constant if self.strict else None,
+            )
         except RecursionError:
             raise exceptions.ParseError(
                 "JSON parse error - the body is nested too deeply."
             ) from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
 
 
 class FormParser(_CheckedBody, parsers.FormParser):

@@ -23,6 +23,7 @@ class CustomerSessionRequestSerializer(serializers.Serializer[Any]):
 
     default_error_messages = {
         "unknown_field": "Unknown field. Only 'components' may be sent.",
+        "repeated_field": "Send this field once.",
     }
 
     def validate_components(self, value: str) -> str:
@@ -35,6 +36,14 @@ class CustomerSessionRequestSerializer(serializers.Serializer[Any]):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.initial_data, QueryDict):
+            # A form may repeat a field; the field would read its last value only.
+            repeated = sorted(name for name, values in self.initial_data.lists() if len(values) > 1)
+            if repeated:
+                raise serializers.ValidationError(
+                    {name: [self.error_messages["repeated_field"]] for name in repeated},
+                    code="repeated_field",
+                )
         if isinstance(self.initial_data, dict):
             unknown = sorted(set(self.initial_data) - set(self.fields))
             if unknown:
