@@ -175,6 +175,13 @@ HOSTILE: dict[str, tuple[Any, str, dict[str, str], int, str]] = {
         400,
         "invalid",
     ),
+    "json with more names than DATA_UPLOAD_MAX_NUMBER_FIELDS": (
+        lambda: json.dumps({name: 1 for name in too_many_fields()}).encode(),
+        JSON,
+        {},
+        413,
+        "too_many_fields",
+    ),
     "json not UTF-8": (lambda: b'{"components": "\xff\xfe"}', JSON, {}, 400, "parse_error"),
     "json NaN": (lambda: b'{"components": NaN}', JSON, {}, 400, "parse_error"),
     "unknown charset": (

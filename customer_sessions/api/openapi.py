@@ -96,8 +96,9 @@ class CustomerSessionViewSchema(OpenApiViewExtension):
                     ),
                     413: _error(
                         "`request_too_large`: the body is over DATA_UPLOAD_MAX_MEMORY_SIZE. "
-                        "`too_many_fields`: over DATA_UPLOAD_MAX_NUMBER_FIELDS fields (or "
-                        "DATA_UPLOAD_MAX_NUMBER_FILES files)."
+                        "`too_many_fields`: more form fields or JSON names than "
+                        "DATA_UPLOAD_MAX_NUMBER_FIELDS (or files than "
+                        "DATA_UPLOAD_MAX_NUMBER_FILES)."
                     ),
                     415: _error(
                         "`unsupported_media_type`: neither JSON nor a form, a charset that is "

@@ -22,6 +22,7 @@ arrives is answered with a 4xx JSON error of a stable code, never a 500 or an HT
   ``DATA_UPLOAD_MAX_NUMBER_FILES``) Django raises ``SuspiciousOperation`` subclasses, which
   DRF leaves to Django's HTML 400 page; :func:`api_exception` turns them into 413
   ``request_too_large`` and ``too_many_fields`` for the endpoint's exception handler.
+  Django counts form fields only; the JSON parser holds JSON objects to the same limit.
 """
 
 from __future__ import annotations
@@ -137,13 +138,25 @@ class _CheckedBody(parsers.BaseParser):
         return super().parse(stream, media_type, parser_context)
 
 
-def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    names: set[str] = set()
-    for name, _ in pairs:
-        if name in names:
-            raise ValueError(f"the name {name!r} is given twice")
-        names.add(name)
-    return dict(pairs)
+class _Names:
+    """``json``'s ``object_pairs_hook``: refuses a name given twice in an object, and more
+    names in all than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (Django's limit for forms; a wide
+    object would otherwise cost as much to refuse, one message per unknown name)."""
+
+    def __init__(self) -> None:
+        self.limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        self.count = 0
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        self.count += len(pairs)
+        if self.limit is not None and self.count > self.limit:
+            raise TooManyFields()
+        names: set[str] = set()
+        for name, _ in pairs:
+            if name in names:
+                raise ValueError(f"the name {name!r} is given twice")
+            names.add(name)
+        return dict(pairs)
 
 
 def _no_constant(name: str) -> Any:
@@ -151,9 +164,10 @@ def _no_constant(name: str) -> Any:
 
 
 class JSONParser(_CheckedBody, parsers.JSONParser):
-    """DRF's JSON parser, refusing two more bodies: nested deeper than Python's recursion
-    limit (``json`` raises ``RecursionError``, which DRF lets through as a 500), and an
-    object that gives a name twice (``json`` keeps the last value and drops the first).
+    """DRF's JSON parser, refusing more bodies: nested deeper than Python's recursion
+    limit (``json`` raises ``RecursionError``, which DRF lets through as a 500), an object
+    that gives a name twice (``json`` keeps the last value and drops the first), and more
+    names than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` (413 ``too_many_fields``).
 
     DRF's ``parse`` passes ``json`` no ``object_pairs_hook``, so this is its ``parse``
     (decode with the request's encoding, NaN and Infinity refused under ``STRICT_JSON``)
@@ -171,7 +185,7 @@ class JSONParser(_CheckedBody, parsers.JSONParser):
         try:
             return json.load(
                 codecs.getreader(encoding)(stream),
-                object_pairs_hook=_unique_names,
+                object_pairs_hook=_Names(),
                 parse_constant=_no_constant if self.strict else None,
             )
         except RecursionError:
