@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import socket
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -432,6 +433,27 @@ def test_under_gunicorn_odd_bodies_are_json_errors_and_a_form_works(fake_stripe,
         assert answer[2]["code"] == code, case
     assert fake_stripe.requests == []
 
+    # A client that stops sending: what arrived is a whole JSON object, but not the body.
+    cookies, csrf = browser
+    address = urlsplit(gunicorn_site.url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        head = (
+            f"POST {URL} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\n"
+            f"X-CSRFToken: {csrf['X-CSRFToken']}\r\nContent-Type: {JSON}\r\n"
+            f"Content-Length: {len(PRICING) + 50}\r\nConnection: close\r\n\r\n"
+        )
+        sock.sendall(head.encode() + PRICING)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head_lines, _, body = answer.partition(b"\r\n\r\n")
+    print("measured:", f"gunicorn, json cut short: {head_lines.split(b' ')[1].decode()} {body!r}")
+    assert head_lines.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body)["code"] == "parse_error"
+    assert fake_stripe.requests == []
+
     # A plain <form>: its CSRF token is a field, there is no header.
     cookies, _ = browser
     form = {
@@ -488,7 +510,9 @@ def asgi_post(user: Any, messages: list[bytes], headers: list[tuple[bytes, bytes
 
 
 @pytest.mark.django_db(transaction=True)
-def test_under_asgi_a_chunked_body_is_refused_and_a_split_one_is_read(fake_stripe, settings):
+def test_under_asgi_a_chunked_or_short_body_is_refused_and_a_split_one_is_read(
+    fake_stripe, settings
+):
     settings.ROOT_URLCONF = "tests.urls_async"
     user = UserFactory(password=None)
     StripeCustomerFactory(user=user, customer_id=fake_stripe.create_customer()["id"])
@@ -499,6 +523,11 @@ def test_under_asgi_a_chunked_body_is_refused_and_a_split_one_is_read(fake_strip
     assert chunked[0] == 411 and chunked[1]["content-type"] == "application/json"
     assert chunked[2]["code"] == "length_required"
     assert "no-store" in chunked[1]["cache-control"]
+    assert fake_stripe.requests == []
+
+    longer = (b"content-length", str(len(PRICING) + 50).encode())
+    short = asgi_post(user, halves, [content_type, longer])
+    assert short[0] == 400 and short[2]["code"] == "parse_error", short
     assert fake_stripe.requests == []
 
     length = (b"content-length", str(len(PRICING)).encode())

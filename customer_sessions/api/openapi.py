@@ -84,8 +84,8 @@ class CustomerSessionViewSchema(OpenApiViewExtension):
                     400: _error(
                         "`invalid` (with errors by field): an unknown field or preset, a "
                         "file, a form field given twice. `parse_error`: the body is not valid "
-                        "JSON (nested too deeply, a name given twice), or a malformed or "
-                        "cut-off multipart body."
+                        "JSON (nested too deeply, a name given twice), a malformed or "
+                        "cut-off multipart body, or a body shorter than its Content-Length."
                     ),
                     403: _error(
                         "`not_authenticated`, `permission_denied` (the CSRF token is missing "

@@ -108,14 +108,26 @@ def _is_text_encoding(name: str) -> bool:
 
 
 class _CheckedBody(parsers.BaseParser):
-    """Refuses a charset or a ``Content-Encoding`` the parser would misread (415).
+    """Refuses a charset or a ``Content-Encoding`` the parser would misread (415), and a
+    body that ended before its ``Content-Length`` (400: the client stopped sending, and
+    what arrived may parse, without the rest).
 
     Put first in the bases: its ``parse`` checks, then hands over to the DRF parser's.
     """
 
+    #: Whether the parser reads the body whole (``request.body``); multipart streams it,
+    #: and its parser refuses a body without its closing boundary instead.
+    reads_whole_body = True
+
     def check(self, media_type: str | None, parser_context: Mapping[str, Any] | None) -> None:
         request = (parser_context or {})["request"]
         media_type = media_type or ""
+        # DRF parses only bodies whose Content-Length it could read as a number.
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+        if self.reads_whole_body and len(request.body) < announced:
+            raise exceptions.ParseError(
+                f"The request body ended after {len(request.body)} of its {announced} bytes."
+            )
         encoding = request.headers.get("Content-Encoding", "").strip().lower()
         if encoding not in ("", "identity"):
             raise exceptions.UnsupportedMediaType(
@@ -240,6 +252,8 @@ class MultiPartParser(_CheckedBody, parsers.MultiPartParser):
     one calls Django's parser itself, as DRF's does, with :class:`_NoFiles` and the
     stream read through :class:`_ClosingBoundary`.
     """
+
+    reads_whole_body = False
 
     def parse(
         self,
