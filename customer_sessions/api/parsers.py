@@ -15,6 +15,8 @@ arrives is answered with a 4xx JSON error of a stable code, never a 500 or an HT
   ``parse_error``: Django's parser keeps the fields it read so far, and the last one may
   be cut short. A file in it is refused before a byte of it is stored: the endpoint
   takes no files, and Django would write a large one to a temporary file first.
+- A JSON or form body shorter than its ``Content-Length`` (the client stopped sending):
+  400 ``parse_error``, though what arrived may parse.
 - A body sent without ``Content-Length`` (``Transfer-Encoding: chunked``): 411
   ``length_required``. DRF reads no body without ``Content-Length`` and Django's WSGI
   request cannot, so such a body would otherwise be taken for an empty one.
