@@ -12,6 +12,9 @@
 - W005 ``rest_framework`` not in ``INSTALLED_APPS``.
 - W006 (deploy) the endpoint's throttle counting in a process-local cache.
 - W007 no ``request`` context processor (the template tag needs it).
+- W008 a key of ``CUSTOMER_SESSIONS`` the app does not know.
+- E009 ``WEBHOOK_TOLERANCE`` is not a positive number of seconds.
+- W009 (deploy) a live key sent to an ``API_BASE`` that is not Stripe's API.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import difflib
 import os
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 from django.apps import apps
@@ -189,6 +193,59 @@ def check_restricted_key(app_configs: Any = None, **kwargs: Any) -> list[checks.
             hint="It needs Write access to Customers and to Customer Sessions. A missing "
             "permission shows as 'stripe_misconfigured' errors (403 from Stripe).",
             id="customer_sessions.I001",
+        )
+    ]
+
+
+#: Where a live key may go: Stripe's API, over HTTPS.
+_STRIPE_API_HOST = "api.stripe.com"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_live_key_api_base(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``API_BASE`` is for a Stripe double; a live key sent there goes to that host."""
+    conf = get_settings()
+    key = _key_kind_mode(conf.SECRET_KEY)
+    if key is None or key[1] != "live" or not conf.API_BASE:
+        return []
+    url = urlsplit(str(conf.API_BASE))
+    try:
+        port = url.port
+    except ValueError:  # not a number: not Stripe's API either
+        port = -1
+    if url.scheme == "https" and url.hostname == _STRIPE_API_HOST and port in (None, 443):
+        return []
+    # Named without the user and password a URL may hold.
+    where = f"{url.scheme}://{url.hostname}" if url.hostname else repr(conf.API_BASE)
+    where += f":{port}" if url.hostname and port and port > 0 else ""
+    return [
+        checks.Warning(
+            f"{SETTING_NAME}['SECRET_KEY'] is a live mode key but {SETTING_NAME}['API_BASE'] "
+            f"sends it to {where}, not to Stripe's API.",
+            hint="Every request would hand the live key to that server. API_BASE is for a "
+            "Stripe double in tests and development: unset it in production, or use a test "
+            "mode key with it.",
+            id="customer_sessions.W009",
+        )
+    ]
+
+
+@checks.register(checks.Tags.security)
+def check_webhook_tolerance(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """0 or None would make stripe-python accept a signed event of any age."""
+    from .webhooks import valid_tolerance
+
+    tolerance = get_settings().WEBHOOK_TOLERANCE
+    if valid_tolerance(tolerance):
+        return []
+    return [
+        checks.Error(
+            f"{SETTING_NAME}['WEBHOOK_TOLERANCE'] = {tolerance!r} is not a positive number "
+            "of seconds.",
+            hint="It bounds how old (or how far ahead) a signed event may be; 0 or None "
+            "would accept a replayed event of any age, so the webhook refuses every event "
+            "(500) until it is fixed. Leave it out for the default, 300.",
+            id="customer_sessions.E009",
         )
     ]
 

@@ -6,7 +6,12 @@ its signing secret in ``CUSTOMER_SESSIONS["WEBHOOK_SECRET"]``.
 
 - The signature is checked with ``stripe.Webhook.construct_event`` against the signing
   secret(s) and ``WEBHOOK_TOLERANCE`` (seconds); a bad, missing or stale signature answers
-  400 and changes nothing.
+  400 and changes nothing. stripe-python checks the age of the signature's timestamp
+  only, so a timestamp further ahead than the tolerance is refused here, from the
+  documented header (``t=<unix time>,v1=<signature>[,…]``, one ``t``).
+- Without a signing secret, or with a ``WEBHOOK_TOLERANCE`` that is not a positive number
+  of seconds (0 or None would turn the age check off), every event answers 500, so Stripe
+  delivers it again once the setting is fixed.
 - ``customer.deleted``: the mapping of that customer (same mode and account) is forgotten
   under the same rules as when a session finds its customer gone, with reason "deleted",
   so the user's next session creates a new customer.
@@ -20,6 +25,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +44,7 @@ from .models import Mode, ProcessedWebhookEvent, ReplacedStripeCustomer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HANDLERS", "stripe_webhook"]
+__all__ = ["HANDLERS", "stripe_webhook", "valid_tolerance"]
 
 
 def customer_deleted(event: dict[str, Any]) -> None:
@@ -67,14 +75,48 @@ def _secrets() -> list[str]:
     return [value] if isinstance(value, str) else [s for s in value if s]
 
 
+def valid_tolerance(value: Any) -> bool:
+    """Whether ``value`` is a usable ``WEBHOOK_TOLERANCE``: a positive, finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and value > 0
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
+
+
+def _signed_at(signature: str) -> int | None:
+    """The ``t`` of a ``Stripe-Signature`` header, or None unless it has exactly one."""
+    stamps = [item[2:] for item in signature.split(",") if item.startswith("t=")]
+    if len(stamps) != 1 or not _TIMESTAMP.fullmatch(stamps[0]):
+        return None
+    return int(stamps[0])
+
+
 def _verified_event(payload: str, signature: str | None) -> dict[str, Any] | None:
-    """The event if ``signature`` is valid for one of the signing secrets, else None."""
+    """The event if ``signature`` is valid for one of the signing secrets, else None.
+
+    Valid: an HMAC of one of the secrets, timestamped no further from now than the
+    tolerance, in the past (stripe-python's check) or in the future.
+    """
     tolerance = get_settings().WEBHOOK_TOLERANCE
     for secret in _secrets():
         try:
             stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
         except stripe.SignatureVerificationError:
             continue
+        signed_at = _signed_at(signature or "")
+        if signed_at is None:
+            return None
+        ahead = signed_at - time.time()
+        if ahead > tolerance:
+            logger.warning(
+                "Refused a Stripe webhook signed %d s in the future (WEBHOOK_TOLERANCE is "
+                "%s s); is this server's clock behind?",
+                ahead,
+                tolerance,
+            )
+            return None
         event = json.loads(payload)
         return event if isinstance(event, dict) else None
     return None
@@ -91,6 +133,17 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
             SETTING_NAME,
         )
         return _answer(500, "webhook_misconfigured", "The webhook signing secret is not set.")
+    tolerance = get_settings().WEBHOOK_TOLERANCE
+    if not valid_tolerance(tolerance):
+        logger.error(
+            "A Stripe webhook arrived but %s['WEBHOOK_TOLERANCE'] = %r is not a positive number "
+            "of seconds; refused (500, Stripe will retry).",
+            SETTING_NAME,
+            tolerance,
+        )
+        return _answer(
+            500, "webhook_misconfigured", "The webhook signature tolerance is not valid."
+        )
     try:
         payload = request.body.decode("utf-8")
         event = _verified_event(payload, request.headers.get("Stripe-Signature"))

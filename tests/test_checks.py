@@ -359,3 +359,78 @@ def test_a_misspelt_setting_is_a_warning_naming_the_right_one(settings):
             )
         ]
     assert app_checks.check_unknown_settings() == []
+
+
+# --- E009: WEBHOOK_TOLERANCE ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tolerance", [0, None, -5, "300", True, float("inf")], ids=repr)
+def test_a_webhook_tolerance_that_is_not_a_positive_number_is_an_error(tolerance):
+    with keys(SECRET_KEY=SK_TEST, WEBHOOK_TOLERANCE=tolerance):
+        assert app_checks.check_webhook_tolerance() == [
+            checks.Error(
+                f"CUSTOMER_SESSIONS['WEBHOOK_TOLERANCE'] = {tolerance!r} is not a positive "
+                "number of seconds.",
+                hint="It bounds how old (or how far ahead) a signed event may be; 0 or None "
+                "would accept a replayed event of any age, so the webhook refuses every event "
+                "(500) until it is fixed. Leave it out for the default, 300.",
+                id="customer_sessions.E009",
+            )
+        ]
+        with pytest.raises(SystemCheckError, match=r"customer_sessions\.E009"):
+            call_command("check")
+
+
+@pytest.mark.parametrize("tolerance", [300, 1, 0.5, 86400])
+def test_a_positive_webhook_tolerance_passes(tolerance):
+    with keys(SECRET_KEY=SK_TEST, WEBHOOK_TOLERANCE=tolerance):
+        assert app_checks.check_webhook_tolerance() == []
+    with keys(SECRET_KEY=SK_TEST):
+        assert app_checks.check_webhook_tolerance() == []
+
+
+# --- W009: a live key sent somewhere else than Stripe ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("api_base", "where"),
+    [
+        ("http://127.0.0.1:12111", "http://127.0.0.1:12111"),
+        ("https://stripe-mock.internal", "https://stripe-mock.internal"),
+        ("http://api.stripe.com", "http://api.stripe.com"),
+        ("https://api.stripe.com.evil.example", "https://api.stripe.com.evil.example"),
+        ("https://user:pw@api.stripe.com:8443", "https://api.stripe.com:8443"),
+        ("https://api.stripe.com:port", "https://api.stripe.com"),
+        ("not a url", "'not a url'"),
+    ],
+)
+def test_a_live_key_with_an_api_base_that_is_not_stripe_is_a_deploy_warning(api_base, where):
+    expected = checks.Warning(
+        "CUSTOMER_SESSIONS['SECRET_KEY'] is a live mode key but CUSTOMER_SESSIONS['API_BASE'] "
+        f"sends it to {where}, not to Stripe's API.",
+        hint="Every request would hand the live key to that server. API_BASE is for a "
+        "Stripe double in tests and development: unset it in production, or use a test "
+        "mode key with it.",
+        id="customer_sessions.W009",
+    )
+    with keys(SECRET_KEY=SK_LIVE, API_BASE=api_base):
+        assert app_checks.check_live_key_api_base() == [expected]
+        assert "customer_sessions.W009" in ids(checks.run_checks(include_deployment_checks=True))
+        assert "customer_sessions.W009" not in ids(checks.run_checks())
+    with keys(SECRET_KEY=RK_LIVE, API_BASE=api_base):
+        assert app_checks.check_live_key_api_base() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("key", "api_base"),
+    [
+        (SK_LIVE, None),
+        (SK_LIVE, "https://api.stripe.com"),
+        (SK_LIVE, "https://api.stripe.com/"),
+        (SK_LIVE, "https://api.stripe.com:443"),
+        (SK_TEST, "http://127.0.0.1:12111"),
+    ],
+)
+def test_stripes_api_or_a_test_key_is_fine(key, api_base):
+    with keys(SECRET_KEY=key, API_BASE=api_base):
+        assert app_checks.check_live_key_api_base() == []

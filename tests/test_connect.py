@@ -13,11 +13,14 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 
+from customer_sessions.exceptions import StripeMisconfigured
 from customer_sessions.models import StripeCustomer
+from customer_sessions.services import account_for
 
 from .conftest import customer_creates
 from .factories import UserFactory
@@ -141,3 +144,79 @@ def test_a_body_cannot_choose_the_account(connect, user):
     )
     assert response.status_code == 400
     assert connect.requests == []
+
+
+# --- an ACCOUNT function that returns something else -----------------------------------------
+
+#: What a mistaken ACCOUNT function returns: no account id, and not "" either.
+NOT_ACCOUNTS = [None, 42, "cus_1Someone", "acct_", "acct_1ShopA\r\nX-Other: 1", b"acct_1ShopA"]
+RETURNED: list[Any] = []
+
+
+def returned_account(request: HttpRequest) -> Any:
+    return RETURNED[0]
+
+
+@pytest.fixture(params=NOT_ACCOUNTS, ids=repr)
+def wrong_account(fake_stripe, request) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    RETURNED[:] = [request.param]
+    conf = {**settings.CUSTOMER_SESSIONS, "ACCOUNT": f"{__name__}.returned_account"}
+    with override_settings(CUSTOMER_SESSIONS=conf):
+        yield fake_stripe
+    RETURNED.clear()
+
+
+def expected_message(value: Any) -> str:
+    what = "a str that is not" if isinstance(value, str) else f"{type(value).__name__}, not"
+    return (
+        f"CUSTOMER_SESSIONS['ACCOUNT'] returned {what} \"\" (the platform account) or a "
+        'connected account id ("acct_…").'
+    )
+
+
+@pytest.mark.parametrize("urls", ["project.urls", "tests.urls_async"], ids=["sync", "async"])
+def test_the_endpoint_answers_a_wrong_account_with_stripe_misconfigured(
+    wrong_account, user, settings, urls, caplog
+):
+    settings.ROOT_URLCONF = urls
+    client = Client()
+    client.force_login(user)
+
+    response = client.post("/api/customer-session/", content_type="application/json")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "code": "stripe_misconfigured",
+        "detail": expected_message(RETURNED[0]),
+    }
+    assert "no-store" in response["Cache-Control"]
+    assert wrong_account.requests == []
+    assert not StripeCustomer.objects.exists()
+    assert expected_message(RETURNED[0]) in caplog.text
+
+
+def test_from_python_a_wrong_account_raises_stripe_misconfigured(wrong_account, user):
+    request = RequestFactory().get("/")
+    request.user = user
+
+    with pytest.raises(StripeMisconfigured) as raised:
+        account_for(request)
+
+    assert str(raised.value) == expected_message(RETURNED[0])
+    assert isinstance(raised.value, ImproperlyConfigured)
+
+
+def test_the_tag_renders_without_a_session_for_a_wrong_account(wrong_account, user, caplog):
+    request = RequestFactory().get("/checkout/")
+    request.user = user
+
+    html = Template("{% load customer_sessions %}{% customer_session %}").render(
+        Context({"request": request})
+    )
+
+    assert html == ""
+    assert wrong_account.requests == []
+    assert any(
+        r.levelname == "ERROR" and "stripe_misconfigured" in r.getMessage() for r in caplog.records
+    )

@@ -380,6 +380,9 @@ def _run_settings(block: Block, request: pytest.FixtureRequest) -> None:
             conf.get_settings()  # the merged settings are valid
             messages = checks.run_checks(include_deployment_checks="deploy" in options)
     ids = {m.id for m in messages if m.id and m.id.startswith("customer_sessions.")}
+    if user_conf is not None and "API_BASE" not in user_conf:
+        # The API_BASE set above, not the example, sends a live key to the double.
+        ids.discard("customer_sessions.W009")
     assert ids == expected, [str(m) for m in messages if m.id in ids ^ expected]
 
 

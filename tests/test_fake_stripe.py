@@ -5,8 +5,13 @@ Plain pytest: nothing here needs Django (run with ``-p no:django`` while setting
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import select
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -711,3 +716,164 @@ def test_plugin_fixture(fake_stripe):
     assert fake_stripe.requests == []
     customer = client_for(fake_stripe).v1.customers.create()
     assert fake_stripe.customers[0]["id"] == customer.id
+
+
+# --- bounded request bodies -------------------------------------------------------------------
+
+
+def exchange(fake: FakeStripe, head: str, body: bytes = b"", wait: float = 5.0) -> bytes:
+    """Send ``head`` (and ``body``) on a raw socket that stays open; what the double answers
+    until it closes the connection. A handler that blocked would time this out."""
+    with socket.create_connection(("127.0.0.1", fake.port), timeout=wait) as sock:
+        request = (
+            f"POST /v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {fake.secret_key}\r\n"
+        )
+        sock.sendall((request + head + "\r\n").encode() + body)
+        answer = b""
+        while chunk := sock.recv(65536):  # raises TimeoutError if the double never closes
+            answer += chunk
+        return answer
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("Content-Length: -1\r\n", 400),
+        ("Content-Length: abc\r\n", 400),
+        ("Content-Length: 5\r\nContent-Length: 6\r\n", 400),
+        (f"Content-Length: {10**12}\r\n", 413),
+        ("Transfer-Encoding: chunked\r\n", 411),
+    ],
+    ids=["negative", "not-a-number", "two-lengths", "oversized", "chunked"],
+)
+def test_a_bad_content_length_is_refused_and_the_connection_closed(fake, header, status):
+    started = time.monotonic()
+
+    answer = exchange(fake, header)
+
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:80]
+    assert json.loads(answer.partition(b"\r\n\r\n")[2])["error"]["type"] == "invalid_request_error"
+    assert time.monotonic() - started < 2
+    assert fake.requests == []
+    assert client_for(fake).v1.customers.create()  # the double serves on
+
+
+def test_a_body_shorter_than_announced_is_given_up_after_the_body_timeout(fake):
+    fake.body_timeout = 0.3
+    started = time.monotonic()
+    try:
+        answer = exchange(fake, "Content-Length: 100\r\n", b"email=a")
+    finally:
+        fake.body_timeout = 10.0
+
+    assert answer == b""  # nothing to answer: the request never arrived whole
+    assert 0.3 <= time.monotonic() - started < 3
+    assert fake.requests == []
+    assert client_for(fake).v1.customers.create()
+
+
+def test_a_trickling_body_is_given_up_after_the_body_timeout_in_all(fake):
+    fake.body_timeout = 0.5
+    started = time.monotonic()
+    try:
+        with socket.create_connection(("127.0.0.1", fake.port), timeout=5) as sock:
+            sock.sendall(b"POST /v1/customers HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            closed = False
+            for _ in range(40):  # a byte every 0.1 s: each read is quick, the body never ends
+                try:
+                    sock.sendall(b"x")
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.1)
+            if not closed:
+                try:
+                    closed = sock.recv(1) == b""
+                except ConnectionResetError:
+                    closed = True
+    finally:
+        fake.body_timeout = 10.0
+
+    assert closed
+    assert time.monotonic() - started < 3
+    assert fake.requests == []
+
+
+def test_a_body_of_the_largest_size_is_read(fake):
+    from customer_sessions.testing.server import MAX_BODY
+
+    body = "description=" + "x" * (MAX_BODY - len("description="))
+    key = {"Authorization": f"Bearer {fake.secret_key}"}
+
+    status, _, answer = raw(fake, "POST", "/v1/customers", body, key)
+
+    # Read and validated (Stripe's own limit on a description answers), not refused unread.
+    assert status == 400
+    assert json.loads(answer)["error"]["param"] == "description"
+    assert [r.path for r in fake.requests] == ["/v1/customers"]
+
+
+# --- run by hand: python -m customer_sessions.testing ----------------------------------------
+
+
+@contextlib.contextmanager
+def run_double(*args: str) -> Iterator[tuple[list[str], subprocess.Popen[str]]]:
+    """``python -m customer_sessions.testing`` with ``args``: the lines it printed, and it."""
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, the package's own module
+        [sys.executable, "-m", "customer_sessions.testing", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 20)
+        assert ready, "the double printed nothing within 20 s"
+        lines = [process.stdout.readline().rstrip("\n")]
+        while not lines[-1].startswith("Any well-formed"):  # printed at once, then flushed
+            lines.append(process.stdout.readline().rstrip("\n"))
+        yield lines, process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def printed(lines: list[str], label: str) -> list[str]:
+    return [line.split("=", 1)[1].strip() for line in lines if line.strip().startswith(label)]
+
+
+def test_by_hand_on_every_interface_warns_and_prints_urls_a_client_can_use():
+    with run_double("--host", "0.0.0.0") as (lines, process):  # noqa: S104 - the case tested
+        (api_base,) = printed(lines, "API_BASE")
+        (key,) = printed(lines, "SECRET_KEY")
+        assert api_base.startswith("http://127.0.0.1:")
+        customer = stripe.StripeClient(
+            key, base_addresses={"api": api_base}, max_network_retries=0
+        ).v1.customers.create()
+        assert customer.id.startswith("cus_")
+        elsewhere = printed(lines, "from elsewhere")
+        assert elsewhere and all(url.endswith(api_base.rsplit(":", 1)[1]) for url in elsewhere)
+        assert not any("0.0.0.0" in url for url in [api_base, *elsewhere])  # noqa: S104
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert "WARNING: the Stripe double has no authentication" in errors
+
+
+def test_by_hand_on_loopback_says_nothing_of_authentication():
+    with run_double() as (lines, process):
+        assert lines[0].startswith("Fake Stripe listening on http://127.0.0.1:")
+        process.terminate()
+        _, errors = process.communicate(timeout=10)
+    assert "WARNING" not in errors
+
+
+def test_an_ipv6_host_gets_a_bracketed_url():
+    try:
+        fake = FakeStripe(host="::1").start()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    try:
+        assert fake.url == f"http://[::1]:{fake.port}"
+        assert client_for(fake).v1.customers.create().id.startswith("cus_")
+    finally:
+        fake.stop()

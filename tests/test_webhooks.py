@@ -166,6 +166,56 @@ def test_a_signature_older_than_the_tolerance_is_refused(webhook, mapped):
     assert mapped.customer_id == ""
 
 
+def test_a_signature_from_further_ahead_than_the_tolerance_is_refused(webhook, mapped, caplog):
+    payload = event(mapped.customer_id)
+    ahead = sign(payload, timestamp=int(time.time()) + 301)
+
+    response = post(Client(), payload, ahead)
+
+    assert (response.status_code, response.json()["code"]) == (400, "bad_signature")
+    mapped.refresh_from_db()
+    assert mapped.customer_id
+    assert not ProcessedWebhookEvent.objects.exists()
+    assert any("in the future" in r.getMessage() for r in caplog.records)
+
+    # A clock a little behind Stripe's, within the tolerance, is fine.
+    slightly_ahead = sign(payload, timestamp=int(time.time()) + 60)
+    assert post(Client(), payload, slightly_ahead).json()["code"] == "processed"
+
+
+def test_a_signature_with_two_timestamps_is_refused(webhook, mapped):
+    payload = event(mapped.customer_id)
+    now = int(time.time())
+    # Signed for a future time, with the current one added: which one holds is ambiguous.
+    two = sign(payload, timestamp=now + 3600) + f",t={now}"
+
+    assert post(Client(), payload, two).status_code == 400
+    assert not ProcessedWebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "tolerance", [0, None, -1, "300", True, float("inf"), float("nan")], ids=repr
+)
+def test_a_tolerance_that_is_not_a_positive_number_refuses_every_event_with_500(
+    webhook, mapped, tolerance, caplog
+):
+    payload = event(mapped.customer_id)
+    stale = sign(payload, timestamp=int(time.time()) - 10 * 365 * 24 * 3600)
+    conf = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_TOLERANCE": tolerance}
+
+    with override_settings(CUSTOMER_SESSIONS=conf):
+        for signature in (sign(payload), stale):
+            response = post(Client(), payload, signature)
+            assert response.status_code == 500
+            assert response["Content-Type"] == "application/json"
+            assert response.json()["code"] == "webhook_misconfigured"
+
+    mapped.refresh_from_db()
+    assert mapped.customer_id
+    assert not ProcessedWebhookEvent.objects.exists()
+    assert any("WEBHOOK_TOLERANCE" in r.getMessage() for r in caplog.records)
+
+
 def test_a_rolled_secret_is_accepted_while_both_are_configured(webhook, mapped):
     new_secret = "whsec_" + "e5f6" * 8
     conf = {**settings.CUSTOMER_SESSIONS, "WEBHOOK_SECRET": [new_secret, SECRET]}

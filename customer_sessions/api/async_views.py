@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from ..connect import account_for
 from ..sessions import acreate_customer_session
+from .parsers import request_data
 from .serializers import requested_components, response_body
 from .views import CustomerSessionView
 
@@ -69,4 +70,4 @@ class AsyncCustomerSessionView(CustomerSessionView):
         """Authentication, permissions, throttle and the body, as the sync view checks them;
         the user, the preset asked for and the account."""
         self.initial(request, *args, **kwargs)
-        return request.user, requested_components(request.data), account_for(request)
+        return request.user, requested_components(request_data(request)), account_for(request)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
 from rest_framework import serializers
 
 from ..conf import get_settings
@@ -22,6 +23,7 @@ class CustomerSessionRequestSerializer(serializers.Serializer[Any]):
 
     default_error_messages = {
         "unknown_field": "Unknown field. Only 'components' may be sent.",
+        "repeated_field": "Send this field once.",
     }
 
     def validate_components(self, value: str) -> str:
@@ -34,6 +36,14 @@ class CustomerSessionRequestSerializer(serializers.Serializer[Any]):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.initial_data, QueryDict):
+            # A form may repeat a field; the field would read its last value only.
+            repeated = sorted(name for name, values in self.initial_data.lists() if len(values) > 1)
+            if repeated:
+                raise serializers.ValidationError(
+                    {name: [self.error_messages["repeated_field"]] for name in repeated},
+                    code="repeated_field",
+                )
         if isinstance(self.initial_data, dict):
             unknown = sorted(set(self.initial_data) - set(self.fields))
             if unknown:
@@ -61,12 +71,22 @@ class CustomerSessionSerializer(serializers.Serializer[Any]):
     customer = serializers.CharField(help_text="The signed-in user's Stripe customer id.")
 
 
+#: The field of Django's CSRF token in an HTML form (``{% csrf_token %}``). Django's CSRF
+#: check (DRF's, for session authentication) reads it from a form body; it names no preset.
+CSRF_FIELD = "csrfmiddlewaretoken"
+
+
 def requested_components(data: Any) -> str | None:
     """The preset a request body names, validated by :class:`CustomerSessionRequestSerializer`.
 
     An empty body (what most pages send) is valid and names none: answered without
     building a serializer on every session. Any other body goes through the serializer.
+    A form's CSRF token is not a field of the body (in JSON it is an unknown field, as
+    Django reads it from forms only).
     """
+    if isinstance(data, QueryDict) and CSRF_FIELD in data:
+        data = data.copy()
+        del data[CSRF_FIELD]
     if isinstance(data, dict) and not data:
         return None
     serializer = CustomerSessionRequestSerializer(data=data)

@@ -7,7 +7,6 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import exceptions, status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -17,6 +16,7 @@ from rest_framework.views import APIView, exception_handler
 from ..connect import account_for
 from ..exceptions import CustomerSessionError
 from ..sessions import create_customer_session
+from .parsers import FormParser, JSONParser, MultiPartParser, api_exception, request_data
 from .serializers import requested_components, response_body
 from .throttles import CustomerSessionRateThrottle
 
@@ -58,8 +58,10 @@ def _error_code(exc: exceptions.APIException) -> str:
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error of the endpoint as ``{"code": …, "detail": …}`` JSON, never HTML.
 
-    Validation errors add ``"errors"``: field name → list of messages.
+    Validation errors add ``"errors"``: field name → list of messages. Django's own
+    errors of a body past its limits become the endpoint's (see :mod:`.parsers`).
     """
+    exc = api_exception(exc) or exc
     if isinstance(exc, CustomerSessionError):
         ours = Response({"code": exc.code, "detail": exc.detail}, status=exc.status_code)
         if exc.retry_after is not None and exc.status_code in (
@@ -91,7 +93,8 @@ class CustomerSessionView(APIView):
     permission_classes = [IsAuthenticated, IsActiveUser]
     throttle_classes = [CustomerSessionRateThrottle]
     # JSON is what the docs show; form bodies are accepted too (an empty fetch() POST,
-    # a plain <form>), and validated by the same serializer.
+    # a plain <form> with its csrfmiddlewaretoken), and validated by the same serializer.
+    # DRF's parsers, refusing what they would misread (see .parsers).
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
@@ -109,7 +112,7 @@ class CustomerSessionView(APIView):
     def post(self, request: Request) -> Response:
         session = create_customer_session(
             request.user,  # type: ignore[arg-type]
-            requested_components(request.data),
+            requested_components(request_data(request)),
             account=account_for(request),
             # The view's throttle_classes already spent the user's allowance.
             throttle=False,

@@ -3,17 +3,53 @@
 Options: ``--port N`` (default: any free port), ``--host`` (default 127.0.0.1),
 ``--no-idempotency`` (ignore ``Idempotency-Key``), ``--latency MS`` (delay every request).
 Prints the URL and keys to use; Ctrl-C stops it.
+
+The double has no authentication: any well-formed key is accepted, and whoever reaches
+it can read what others stored and the keys they sent. On a host other than a loopback
+address (``--host 0.0.0.0`` for a container, say) it warns so on stderr, and prints the
+URLs a client can use: this machine's loopback address for a wildcard host, and the
+machine's name for clients elsewhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
+import socket
 import sys
 import threading
 from typing import Any
 
 from .server import FakeStripe
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _wildcard(host: str) -> bool:
+    try:
+        return host == "" or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def _elsewhere(port: int) -> list[str]:
+    """URLs of this machine for clients on other machines: its name, and its addresses."""
+    name = socket.gethostname()
+    try:
+        found = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except OSError:
+        found = []
+    addresses = sorted({str(info[4][0]) for info in found} - {"127.0.0.1", "::1"})
+    hosts = [name, *(f"[{a}]" if ":" in a else a for a in addresses)]
+    return [f"http://{host}:{port}" for host in hosts if not _is_loopback(host)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +79,22 @@ def main(argv: list[str] | None = None) -> int:
         done.set()
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"Fake Stripe listening on {fake.url}")
+    if _wildcard(args.host):
+        print(f"Fake Stripe listening on every interface, port {fake.port}")
+    else:
+        print(f"Fake Stripe listening on {fake.url}")
     print(f"  API_BASE        = {fake.url}")
+    if _wildcard(args.host):
+        for url in _elsewhere(fake.port):
+            print(f"  from elsewhere  = {url}")
+    if not _is_loopback(args.host):
+        print(
+            f"WARNING: the Stripe double has no authentication and listens on {args.host or '*'}"
+            f", port {fake.port}: anyone who can reach it can read the customers and sessions "
+            "stored in it and the API keys clients send. Use it on trusted networks only.",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"  SECRET_KEY      = {fake.secret_key}")
     print(f"  live SECRET_KEY = {fake.live_secret_key}")
     print(f"  PUBLISHABLE_KEY = {fake.publishable_key}")

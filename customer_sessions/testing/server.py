@@ -39,6 +39,9 @@ _KEY_PREFIX = re.compile(r"^(sk|rk|pk)_(test|live)_")
 _CURRENCY = re.compile(r"^[a-z]{3}$")
 
 SESSION_LIFETIME = 30 * 60
+#: The largest request body the double reads. Stripe's form bodies are a few kilobytes; a
+#: larger (or negative, or non-numeric) Content-Length is refused before anything is read.
+MAX_BODY = 1024 * 1024
 _PREFIXES = {"customer": "cus_", "payment_intent": "pi_", "setupintent": "seti_"}
 DOCS = "https://stripe.com/docs/error-codes/"
 
@@ -249,6 +252,9 @@ class FakeStripe:
         self._other_accounts: dict[str, str] = {}  # key -> account id
         #: Keys answered with 401 "Invalid API Key provided" though well formed.
         self.revoked_keys: set[str] = set()
+        #: Seconds a client may take to send the body its Content-Length announced; then
+        #: the connection is closed, so a short or trickling body cannot hold a thread.
+        self.body_timeout = 10.0
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -293,7 +299,7 @@ class FakeStripe:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server((self.host, self.port), _Handler)
+        server = _Server((self.host, self.port), _Handler, _family(self.host))
         server.fake = self
         self._server = server
         self.port = server.server_address[1]
@@ -331,7 +337,10 @@ class FakeStripe:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The base URL to give clients: on a wildcard address (``0.0.0.0``, ``::``), the
+        loopback address of this machine, which the server listens on too."""
+        host = _LOOPBACK.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def connections(self) -> int:
@@ -1202,16 +1211,30 @@ def _api_key(authorization: str | None) -> str | None:
     return authorization.strip() or None
 
 
+#: Wildcard addresses, and the loopback address a client on this machine reaches them at.
+_LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
     fake: FakeStripe
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        family: socket.AddressFamily = socket.AF_INET,
+    ) -> None:
         self.accepted = 0
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
+        self.address_family = family
         super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -1266,10 +1289,64 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:  # noqa: N802
         self._serve()
 
+    def _body(self) -> bytes | None:
+        """The request body, or None when the request was refused or the client went away.
+
+        Bounded: a Content-Length that is not a number of at most :data:`MAX_BODY` bytes is
+        refused (400, 413) without reading, a chunked body too (411: Stripe's clients send
+        Content-Length), and a body that has not arrived whole ``body_timeout`` seconds
+        after its headers closes the connection.
+        """
+        if "Transfer-Encoding" in self.headers:
+            self._refuse(411, "Send the request body with a Content-Length header.")
+            return None
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ["0"]}
+        announced = lengths.pop() if len(lengths) == 1 else ",".join(sorted(lengths))
+        if not announced.isascii() or not announced.isdigit():
+            self._refuse(400, f"Invalid Content-Length header: {announced[:40]!r}.")
+            return None
+        length = int(announced)
+        if length > MAX_BODY:
+            self._refuse(413, f"The request body is larger than {MAX_BODY} bytes.")
+            return None
+        body = b""
+        deadline = time.monotonic() + self.server.fake.body_timeout
+        try:
+            while len(body) < length and (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)  # for the whole body, not each read
+                chunk = self.rfile.read1(length - len(body))
+                if not chunk:
+                    break
+                body += chunk
+        except TimeoutError:
+            pass
+        finally:
+            self.connection.settimeout(None)
+        if len(body) < length:  # too slow, or gone: the stream is out of step now
+            self.close_connection = True
+            return None
+        return body
+
+    def _refuse(self, status: int, message: str) -> None:
+        """A Stripe-shaped error before the request is read; the connection then closes."""
+        payload = json.dumps(
+            {"error": {"message": message, "type": "invalid_request_error"}}, indent=2
+        ).encode("utf-8")
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(payload)
+        self.wfile.flush()
+
     def _serve(self) -> None:
         arrived = time.time()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        raw_body = self._body()
+        if raw_body is None:
+            return
+        body = raw_body.decode("utf-8", "replace")
         split = urlsplit(self.path)
         path = re.sub(r"/{2,}", "/", split.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
