@@ -1,10 +1,10 @@
-"""The demo's URLs as an ASGI site mounts them: the async session endpoint."""
+"""The suite's site as an ASGI site mounts the app: the async session endpoint."""
 
 from django.urls import include, path
 
-from project import urls as demo
+from . import urls
 
 urlpatterns = [
     path("api/", include("customer_sessions.urls_async")),
-    *(pattern for pattern in demo.urlpatterns if str(pattern.pattern) != "api/"),
+    *(pattern for pattern in urls.urlpatterns if str(pattern.pattern) != "api/"),
 ]

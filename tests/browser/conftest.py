@@ -1,6 +1,6 @@
 """A real browser against the demo site: Debian's Chromium driven by Playwright.
 
-The site runs in pytest-django's ``live_server`` (a real threaded server) talking to the
+The site runs in a real threaded server of its own (``demo_server``) talking to the
 ``fake_stripe`` double. Js.stripe.com cannot be reached from here, so every request for it is
 answered with ``stripe_stub.js``, a recording stand-in; every other request that does not go
 to the live server is refused (and listed in ``Browser.blocked``, which tests expect empty).
@@ -30,6 +30,64 @@ CHROMIUM_ARGS = [
 ]
 STRIPE_STUB = (Path(__file__).parent / "stripe_stub.js").read_text()
 PASSWORD = "a-long-demo-password"
+
+
+#: What makes the suite's site the demo for these tests: its URLs, pages, static files and
+#: middleware, read from the demo's own settings.
+DEMO_SETTINGS = (
+    "ROOT_URLCONF",
+    "TEMPLATES",
+    "MIDDLEWARE",
+    "STATICFILES_DIRS",
+    "STATIC_URL",
+    "LOGIN_URL",
+    "LOGIN_REDIRECT_URL",
+    "LOGOUT_REDIRECT_URL",
+    "STRIPE_PRICING_TABLE_ID",
+    "STRIPE_BUY_BUTTON_ID",
+    "SECURE_CSP",
+    "CONTENT_SECURITY_POLICY",
+)
+
+
+@pytest.fixture(autouse=True)
+def demo_site(settings: Any) -> None:
+    """For the test client too: the suite's site becomes the demo (urls, pages, middleware)."""
+    import importlib
+
+    demo = importlib.import_module("project.settings")
+    for name in DEMO_SETTINGS:
+        if hasattr(demo, name):
+            setattr(settings, name, getattr(demo, name))
+
+
+@pytest.fixture(scope="module")
+def demo_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Any]:
+    """The demo's pages on the test database, served by a real threaded server.
+
+    pytest-django's ``live_server`` is made once for the whole run, with the suite's own
+    settings; the demo's middleware (its Content-Security-Policy) must be loaded by the
+    server's handler, so the demo gets a server of its own, started under its settings.
+    """
+    import importlib
+
+    from django.test import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    demo = importlib.import_module("project.settings")
+    override = override_settings(
+        **{name: getattr(demo, name) for name in DEMO_SETTINGS if hasattr(demo, name)}
+    )
+    override.enable()
+    try:
+        with django_db_blocker.unblock():
+            server = LiveServer("localhost")
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        override.disable()
 
 
 @pytest.fixture(scope="module")
@@ -93,12 +151,12 @@ class Browser:
 
 
 @pytest.fixture
-def browser(chromium: Any, live_server: Any, fake_stripe: Any) -> Iterator[Browser]:
+def browser(chromium: Any, demo_server: Any, fake_stripe: Any) -> Iterator[Browser]:
     context = chromium.new_context(viewport={"width": 1100, "height": 800})
     context.set_default_timeout(10_000)
     page = context.new_page()
-    result = Browser(page=page, base_url=live_server.url)
-    local = urlsplit(live_server.url).netloc
+    result = Browser(page=page, base_url=demo_server.url)
+    local = urlsplit(demo_server.url).netloc
 
     def handler(route: Any, request: Any) -> None:
         url = urlsplit(request.url)

@@ -1,6 +1,6 @@
-"""The demo's settings with a user model that has no email field (see models.HandleUser)."""
+"""The suite's settings with a user model that has no email field (see models.HandleUser)."""
 
-from project.settings import *  # noqa: F403
+from tests.settings import *  # noqa: F403
 
 from .settings_base import isolate
 

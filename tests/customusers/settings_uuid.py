@@ -1,6 +1,6 @@
-"""The demo's settings with a user model whose primary key is a UUID (see models.UUIDUser)."""
+"""The suite's settings with a user model whose primary key is a UUID (see models.UUIDUser)."""
 
-from project.settings import *  # noqa: F403
+from tests.settings import *  # noqa: F403
 
 from .settings_base import isolate
 
