@@ -562,8 +562,8 @@ with the command in its line (that prints the row and leaves this file alone).
   100000/min so it is evaluated but never reached, database connections kept for 60 s as
   the demo keeps them). WSGI: `gunicorn project.wsgi -w 1 -k gthread --threads 8` (and
   `--threads 64`, a thread per client, in the ASGI row); ASGI: `uvicorn project.asgi`
-  (one process, uvloop; the demo's handler, which keeps each request's thread and its
-  database connection for later requests, `project/asgi_threads.py`). Database queries
+  (one process, uvloop; Django's own ASGI handler, `get_asgi_application()`, as sites
+  deploy it). Database queries
   per session are counted by a wrapper on every connection of the worker
   (`bench/apps.py`), and include the 2 queries of Django session authentication (session
   row, user row).

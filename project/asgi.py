@@ -1,19 +1,13 @@
-"""The demo under ASGI: ``uvicorn project.asgi:application``.
+"""The demo under ASGI: ``uvicorn project.asgi:application`` (or any ASGI server).
 
-Django's handler, keeping each request's thread (and its database connection) for the next
-requests (see project/asgi_threads.py). ``ASGI_IDLE_THREADS`` (default 64): how many idle
-threads one worker keeps; ``ASGI_IDLE_TIMEOUT`` (default ``CONN_MAX_AGE``'s 60 s): how long
-an idle thread and its connection last.
+Django's own ASGI handler, as sites deploy it. Under ASGI the demo mounts the app's async
+endpoint (``customer_sessions.urls_async``, see project/urls.py).
 """
 
 import os
 
-from project.asgi_threads import get_application
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-# Under ASGI the demo mounts customer_sessions.urls_async (see project/urls.py).
 os.environ.setdefault("DEMO_SERVER", "asgi")
-application = get_application(
-    max_idle=int(os.environ.get("ASGI_IDLE_THREADS", "64")),
-    idle_timeout=float(os.environ.get("ASGI_IDLE_TIMEOUT", "60")),
-)
+application = get_asgi_application()
