@@ -41,10 +41,7 @@ pytest: $(INSTALLED)
 
 ## The tests behind docs/reliability.md, printing what they measured ("measured: ...").
 ## PostgreSQL: DATABASE_URL=postgres://user:pass@127.0.0.1/db make reliability
-RELIABILITY := tests/test_races_multiprocess.py tests/test_concurrency.py \
-	tests/test_throttle_redis.py tests/test_faults.py tests/test_services.py \
-	tests/test_never_persisted.py tests/test_fuzz.py tests/test_properties.py \
-	tests/test_custom_user_models.py tests/test_authorization.py tests/test_api.py
+RELIABILITY := tests/reliability
 reliability: $(INSTALLED)
 	$(BIN)/pytest -p no:cacheprovider -q -s $(RELIABILITY)
 

@@ -80,7 +80,7 @@ def mark_issued(request: HttpRequest) -> None:
     decorator stores the response before any middleware of this app sees it, and no
     public API lets code inside the view (a template tag, the Python API) veto storing;
     so the tag and the API clear that attribute. Without this, ``@cache_page`` stored the
-    first visitor's secret and served it to everyone (tests/test_caching.py covers each
+    first visitor's secret and served it to everyone (tests/reliability/test_caching.py covers each
     way a site wraps a view, on every Django version the app supports).
     """
     setattr(request, ISSUED_ATTR, True)

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.template import Context, Template
-from django.test import Client, RequestFactory, override_settings
+from django.test import AsyncClient, Client, RequestFactory, override_settings
 
 from customer_sessions.exceptions import StripeMisconfigured
 from customer_sessions.models import StripeCustomer
@@ -25,7 +26,8 @@ from customer_sessions.services import account_for
 from .conftest import customer_creates
 from .factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# The async endpoint makes a first customer in a thread of its own: committed users.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SHOPS = {"shop-a.test": "acct_1ShopA", "shop-b.test": "acct_1ShopB"}
 HOSTS = ["testserver", *SHOPS]
@@ -36,19 +38,56 @@ def account_from_host(request: HttpRequest) -> str:
     return SHOPS.get(request.get_host(), "")
 
 
-@pytest.fixture
-def connect(fake_stripe) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+#: The endpoint, as customer_sessions.urls (sync) and customer_sessions.urls_async mount it.
+VIEWS = {"sync": "tests.urls", "async": "tests.urls_async"}
+VIEW: list[str] = ["sync"]
+
+
+@pytest.fixture(params=list(VIEWS))
+def connect(request, fake_stripe) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """Accounts chosen by host, through the sync and the async endpoint in turn."""
     conf = {**settings.CUSTOMER_SESSIONS, "ACCOUNT": f"{__name__}.account_from_host"}
-    with override_settings(CUSTOMER_SESSIONS=conf, ALLOWED_HOSTS=HOSTS):
+    VIEW[:] = [request.param]
+    with override_settings(
+        CUSTOMER_SESSIONS=conf, ALLOWED_HOSTS=HOSTS, ROOT_URLCONF=VIEWS[request.param]
+    ):
         yield fake_stripe
 
 
+class AsyncClientOnHost(AsyncClient):
+    """Django's AsyncClient, its requests sent to ``host`` (it always says "testserver")."""
+
+    def __init__(self, host: str, **defaults: Any) -> None:
+        super().__init__(**defaults)
+        self.host = host.encode("ascii")
+
+    async def request(self, **request: Any) -> Any:
+        request["headers"] = [
+            (name, self.host if name == b"host" else value) for name, value in request["headers"]
+        ]
+        return await super().request(**request)
+
+
+def post(user, host: str, body: Any = None) -> Any:  # type: ignore[no-untyped-def]
+    data = json.dumps(body) if body is not None else ""
+    if VIEW[0] == "sync":
+        client = Client(HTTP_HOST=host)
+        client.force_login(user)
+        return client.post("/api/customer-session/", data, content_type="application/json")
+
+    async def scenario() -> Any:
+        client = AsyncClientOnHost(host)
+        await client.aforce_login(user)
+        return await client.post("/api/customer-session/", data, content_type="application/json")
+
+    return async_to_sync(scenario)()
+
+
 def post_session(user, host: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    client = Client(HTTP_HOST=host)
-    client.force_login(user)
-    response = client.post("/api/customer-session/", content_type="application/json")
+    response = post(user, host)
     assert response.status_code == 201, response.content
-    return response.json()
+    result: dict[str, Any] = response.json()
+    return result
 
 
 def render_tag(user, host: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -137,11 +176,7 @@ def test_a_customer_deleted_on_one_account_is_replaced_there_only(connect, user)
 
 
 def test_a_body_cannot_choose_the_account(connect, user):
-    client = Client(HTTP_HOST="shop-a.test")
-    client.force_login(user)
-    response = client.post(
-        "/api/customer-session/", {"account": "acct_1ShopB"}, content_type="application/json"
-    )
+    response = post(user, "shop-a.test", {"account": "acct_1ShopB"})
     assert response.status_code == 400
     assert connect.requests == []
 
@@ -174,7 +209,7 @@ def expected_message(value: Any) -> str:
     )
 
 
-@pytest.mark.parametrize("urls", ["project.urls", "tests.urls_async"], ids=["sync", "async"])
+@pytest.mark.parametrize("urls", ["tests.urls", "tests.urls_async"], ids=["sync", "async"])
 def test_the_endpoint_answers_a_wrong_account_with_stripe_misconfigured(
     wrong_account, user, settings, urls, caplog
 ):

@@ -242,26 +242,3 @@ def test_each_page_load_has_a_new_secret(fake_stripe, signed_in):
 def test_page_without_the_tag_stays_cacheable(fake_stripe, signed_in):
     response = signed_in.get("/")
     assert "no-store" not in response.get("Cache-Control", "")
-
-
-def test_middleware_marks_responses_under_asgi_without_a_thread_hop():
-    import asyncio
-
-    from asgiref.sync import iscoroutinefunction
-    from django.http import HttpResponse
-
-    from customer_sessions.middleware import CustomerSessionMiddleware, mark_issued
-
-    async def page(request):  # type: ignore[no-untyped-def]
-        mark_issued(request)
-        return HttpResponse("<script>…</script>")
-
-    async def plain(request):  # type: ignore[no-untyped-def]
-        return HttpResponse("hello")
-
-    middleware = CustomerSessionMiddleware(page)
-    assert iscoroutinefunction(middleware)
-    response = asyncio.run(middleware(RequestFactory().get("/")))
-    assert {"no-store", "private"} <= {p.strip() for p in response["Cache-Control"].split(",")}
-    untouched = asyncio.run(CustomerSessionMiddleware(plain)(RequestFactory().get("/")))
-    assert not untouched.has_header("Cache-Control")

@@ -1,4 +1,4 @@
-"""Run by tests/test_custom_user_models.py under each custom user model's settings.
+"""Run by tests/reliability/test_custom_user_models.py under each custom user model's settings.
 
 Everything a site does with the app, with a user model that is not Django's: the Python
 API, the endpoint and the tag, and what the Stripe customer is made with.

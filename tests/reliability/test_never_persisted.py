@@ -15,7 +15,7 @@ from django.test import Client, override_settings
 
 from customer_sessions import signals
 
-from .factories import UserFactory
+from ..factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,7 @@ def test_technical_500_page_of_a_template_has_no_secret(fake_stripe, user, setti
     from django.urls import path
     from django.views.generic import TemplateView
 
-    import project.urls
+    import tests.urls
 
     urlconf = type(
         "Urls",
@@ -150,7 +150,7 @@ def test_technical_500_page_of_a_template_has_no_secret(fake_stripe, user, setti
         {
             "urlpatterns": [
                 path("boom/", TemplateView.as_view(template_name="boom.html")),
-                *project.urls.urlpatterns,
+                *tests.urls.urlpatterns,
             ]
         },
     )

@@ -21,9 +21,9 @@ import requests
 
 from customer_sessions.conf import DEFAULTS
 
-from .conftest import session_creates
-from .factories import UserFactory
-from .servers import browser_cookies, gunicorn, redis_server
+from ..conftest import session_creates
+from ..factories import UserFactory
+from ..servers import browser_cookies, gunicorn, redis_server
 
 URL = "/api/customer-session/"
 LIMIT = int(DEFAULTS["THROTTLE_RATE"].split("/")[0])  # 60 a minute, the demo's rate

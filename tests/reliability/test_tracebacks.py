@@ -22,7 +22,7 @@ from django.urls import path
 from django.utils.log import AdminEmailHandler
 from django.views.generic import TemplateView
 
-import project.urls
+import tests.urls
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def failing_page(settings, tmp_path):  # type: ignore[no-untyped-def]
         settings.ROOT_URLCONF = type(
             "Urls",
             (),
-            {"urlpatterns": [path("failing/", view), *project.urls.urlpatterns]},
+            {"urlpatterns": [path("failing/", view), *tests.urls.urlpatterns]},
         )
         return "/failing/"
 
@@ -184,7 +184,7 @@ def test_a_page_that_renders_gets_its_secrets(fake_stripe, user, settings, tmp_p
     ]
     view = TemplateView.as_view(template_name="ok.html", extra_context={"items": [1, 2]})
     settings.ROOT_URLCONF = type(
-        "Urls", (), {"urlpatterns": [path("ok/", view), *project.urls.urlpatterns]}
+        "Urls", (), {"urlpatterns": [path("ok/", view), *tests.urls.urlpatterns]}
     )
     client = Client()
     client.force_login(user)
@@ -222,7 +222,7 @@ def test_under_asgi_the_page_gets_its_secret_and_is_never_cached(fake_stripe, us
     settings.TEMPLATES = [
         {
             **settings.TEMPLATES[0],
-            "DIRS": [Path(__file__).parent / "templates", *settings.TEMPLATES[0]["DIRS"]],
+            "DIRS": [Path(__file__).parent.parent / "templates", *settings.TEMPLATES[0]["DIRS"]],
         }
     ]
 
@@ -249,7 +249,7 @@ def test_a_streamed_page_never_gets_a_secret(fake_stripe, user, settings, caplog
         return StreamingHttpResponse([template.render({}, request)])
 
     settings.ROOT_URLCONF = type(
-        "Urls", (), {"urlpatterns": [path("s/", streamed), *project.urls.urlpatterns]}
+        "Urls", (), {"urlpatterns": [path("s/", streamed), *tests.urls.urlpatterns]}
     )
     client = Client()
     client.force_login(user)

@@ -23,9 +23,9 @@ from django.db import connection
 from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
 from customer_sessions.testing import FakeStripe
 
-from .conftest import customer_creates
-from .factories import StripeCustomerFactory, UserFactory
-from .servers import Site, browser_cookies, gunicorn
+from ..conftest import customer_creates
+from ..factories import StripeCustomerFactory, UserFactory
+from ..servers import Site, browser_cookies, gunicorn
 
 URL = "/api/customer-session/"
 #: Seconds the double takes to create a customer: long enough that every request of the

@@ -15,8 +15,8 @@ import stripe
 from customer_sessions.exceptions import StripeMisconfigured
 from customer_sessions.services import create_customer_session, get_client
 
-from .factories import UserFactory
-from .servers import browser_cookies, gunicorn
+from ..factories import UserFactory
+from ..servers import browser_cookies, gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

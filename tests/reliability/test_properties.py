@@ -25,8 +25,8 @@ from customer_sessions.conf import DEFAULTS
 from customer_sessions.defaults import customer_params
 from customer_sessions.testing import FakeStripe
 
-from .conftest import session_creates
-from .factories import UserFactory
+from ..conftest import session_creates
+from ..factories import UserFactory
 
 PRESETS = sorted(DEFAULTS["COMPONENT_PRESETS"])
 User = get_user_model()

@@ -33,8 +33,8 @@ from customer_sessions.api.serializers import (
 )
 from customer_sessions.services import create_customer_session
 
-from .factories import StripeCustomerFactory, UserFactory
-from .servers import Site, browser_cookies, gunicorn
+from ..factories import StripeCustomerFactory, UserFactory
+from ..servers import Site, browser_cookies, gunicorn
 
 URL = "/api/customer-session/"
 

@@ -22,7 +22,7 @@ from customer_sessions.services import (
     get_or_create_customer,
 )
 
-from .factories import UserFactory
+from ..factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

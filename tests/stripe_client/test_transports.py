@@ -1,8 +1,10 @@
-"""Stripe through an HTTP proxy: the proxy environment is honoured as requests honours it.
+"""How requests travel to Stripe: kept-alive connections, and the proxy environment.
 
-The app's Stripe clients (requests for the sync API, httpx for the async one) read
-``HTTP(S)_PROXY``/``ALL_PROXY``/``NO_PROXY`` once, when they are made, instead of on every
-request; these tests send sessions through a real forwarding proxy on loopback.
+The app's transport (requests for the sync API, httpx for the async one) keeps its
+connections to Stripe open between sessions (one per thread, one set of pools per event
+loop), and reads ``HTTP(S)_PROXY``/``ALL_PROXY``/``NO_PROXY`` once, when it is made,
+instead of on every request; the proxy tests send sessions through a real forwarding proxy
+on loopback.
 """
 
 from __future__ import annotations
@@ -11,12 +13,57 @@ import http.client
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync
 
-from customer_sessions.services import acreate_customer_session, create_customer_session
+from customer_sessions.models import StripeCustomer
+from customer_sessions.services import (
+    acreate_customer_session,
+    create_customer_session,
+    get_async_client,
+)
+
+from ..conftest import session_creates
+
+
+def run(coro_func: Any, *args: Any, **kwargs: Any) -> Any:
+    return async_to_sync(coro_func)(*args, **kwargs)
+
+
+@pytest.mark.django_db
+def test_sync_connections_are_reused(fake_stripe, user):
+    for _ in range(20):
+        create_customer_session(user, throttle=False)
+    assert fake_stripe.connections == 1
+
+
+@pytest.mark.django_db
+def test_one_connection_per_loop_reused_across_100_sessions(fake_stripe, user, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "THROTTLE_RATE": None}
+    create_customer_session(user)
+    fake_stripe.reset()  # forget the sync client's connection
+    StripeCustomer.objects.filter(user=user).update(
+        customer_id=fake_stripe.create_customer(email=user.email)["id"]
+    )
+
+    async def hundred() -> tuple[Any, Any]:
+        for _ in range(100):
+            await acreate_customer_session(user)
+        return get_async_client(), get_async_client()
+
+    first, second = run(hundred)
+
+    assert session_creates(fake_stripe) == 100
+    assert fake_stripe.connections == 1
+    assert first is second
+    assert run(get_async_client_in_a_new_loop) is not first  # no client crosses loops
+
+
+async def get_async_client_in_a_new_loop() -> Any:
+    return get_async_client()
 
 
 class _Forwarder(BaseHTTPRequestHandler):

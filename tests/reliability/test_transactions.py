@@ -22,7 +22,7 @@ from django.urls import include, path
 from customer_sessions.models import StripeCustomer
 from customer_sessions.services import create_customer_session, get_or_create_customer
 
-from .conftest import customer_creates
+from ..conftest import customer_creates
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,7 +59,7 @@ def atomic_requests(settings, monkeypatch):  # type: ignore[no-untyped-def]
     from pathlib import Path
 
     settings.ROOT_URLCONF = __name__
-    templates = Path(__file__).parent / "templates"
+    templates = Path(__file__).parent.parent / "templates"
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [templates, *settings.TEMPLATES[0]["DIRS"]]}
     ]

@@ -1,4 +1,5 @@
-"""``customer_sessions_backfill`` and ``customer_sessions_verify``, against the Stripe double."""
+"""``manage.py customer_sessions_backfill``, against the Stripe double: each user mapped once,
+however it is run, stopped and run again."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ from django.db import connection
 from django.test import override_settings
 
 from customer_sessions.exceptions import StripeUnavailable
-from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
+from customer_sessions.models import StripeCustomer
 from customer_sessions.services import get_or_create_customer
 
 from .conftest import customer_creates
-from .factories import StripeCustomerFactory, UserFactory
+from .factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,10 +55,6 @@ def backfill(*args: str, stdout: Any = None) -> str:
     return run("customer_sessions_backfill", *args, stdout=stdout)
 
 
-def verify(*args: str) -> str:
-    return run("customer_sessions_verify", *args)
-
-
 def mapped_ids() -> list[str]:
     return list(
         StripeCustomer.objects.exclude(customer_id="").values_list("customer_id", flat=True)
@@ -70,9 +67,6 @@ def assert_one_customer_each(fake, users) -> None:  # type: ignore[no-untyped-de
     assert sorted(rows) == sorted(u.pk for u in users)
     assert all(rows.values())
     assert sorted(rows.values()) == sorted(c["id"] for c in fake.customers)
-
-
-# --- backfill -------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -277,8 +271,23 @@ def test_stopped_halfway_then_run_again_maps_everyone_once(fake_stripe, how):
         "DJANGO_SETTINGS_MODULE": "project.settings",
     }
     env.pop("STRIPE_LOG", None)
+    # A runner started in the background (nohup, &) ignores SIGINT, and a process inherits
+    # that: Python then installs no KeyboardInterrupt handler. The command runs with the
+    # default handler restored, as in the terminal where someone presses Ctrl-C.
+    restore_ctrl_c = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "manage.py", "customer_sessions_backfill", "--rate", "100"],
+        [
+            sys.executable,
+            "-c",
+            restore_ctrl_c,
+            "manage.py",
+            "customer_sessions_backfill",
+            "--rate",
+            "100",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -309,93 +318,3 @@ def test_stopped_halfway_then_run_again_maps_everyone_once(fake_stripe, how):
 
     assert_one_customer_each(fake_stripe, users)
     assert len(mapped_ids()) == len(users)
-
-
-# --- verify ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mappings(fake_stripe, db):  # type: ignore[no-untyped-def]
-    """One mapping that is fine, one deleted in Stripe, one missing, one of the other mode."""
-    ok = StripeCustomer.objects.get(
-        customer_id=get_or_create_customer(UserFactory(username="ok", password=None))
-    )
-    deleted = StripeCustomer.objects.get(
-        customer_id=get_or_create_customer(UserFactory(username="deleted", password=None))
-    )
-    fake_stripe.delete_customer(deleted.customer_id)
-    missing = StripeCustomerFactory(
-        user__username="missing", user__password=None, customer_id="cus_NeverExisted"
-    )
-    live_customer = fake_stripe.create_customer(livemode=True, email="w@example.com")
-    wrong = StripeCustomerFactory(
-        user__username="wrong", user__password=None, customer_id=live_customer["id"]
-    )
-    return {"ok": ok, "deleted": deleted, "missing": missing, "wrong": wrong}
-
-
-def test_verify_reports_deleted_missing_and_wrong_mode_and_changes_nothing(mappings):
-    with pytest.raises(CommandError, match=r"3 mapping\(s\) point at customers Stripe does not"):
-        call_command("customer_sessions_verify", "--rate", "1000", stdout=(out := io.StringIO()))
-
-    text = out.getvalue()
-    assert f"deleted: {mappings['deleted'].customer_id} of user" in text
-    assert "missing: cus_NeverExisted of user" in text
-    assert f"wrong_mode: {mappings['wrong'].customer_id} of user" in text
-    assert mappings["ok"].customer_id not in text
-    assert "Checked 4: 1 ok, 1 deleted, 1 missing, 1 wrong mode." in text
-    assert len(mapped_ids()) == 4
-    assert not ReplacedStripeCustomer.objects.exists()
-
-
-def test_verify_fix_forgets_them_under_the_apps_rules(mappings, fake_stripe):
-    out = verify("--fix", "--rate", "1000")
-
-    assert "Forgot 3 customer(s)" in out
-    assert mapped_ids() == [mappings["ok"].customer_id]
-    reasons = dict(ReplacedStripeCustomer.objects.values_list("customer_id", "reason"))
-    assert reasons == {
-        mappings["deleted"].customer_id: "deleted",
-        "cus_NeverExisted": "missing",
-        mappings["wrong"].customer_id: "missing",
-    }
-    # Now everything checks out, and the users get new customers on their next session.
-    assert "Checked 1: 1 ok, 0 deleted, 0 missing, 0 wrong mode." in verify("--rate", "1000")
-    assert get_or_create_customer(mappings["deleted"].user) != mappings["deleted"].customer_id
-
-
-def test_verify_fix_stops_at_the_replacement_limit(mappings):
-    conf = {**settings.CUSTOMER_SESSIONS, "REPLACEMENT_LIMIT": 1}
-    with override_settings(CUSTOMER_SESSIONS=conf):
-        with pytest.raises(CommandError, match="Stopped after forgetting 2"):
-            verify("--fix", "--rate", "1000")
-    # The deletion Stripe confirmed, and one of the two it merely does not know (the limit).
-    reasons = sorted(ReplacedStripeCustomer.objects.values_list("reason", flat=True))
-    assert reasons == ["deleted", "missing"]
-    assert len(mapped_ids()) == 2
-
-
-def test_verify_skips_mappings_of_the_other_mode(fake_stripe, db):
-    StripeCustomerFactory(mode="live", customer_id="cus_LiveOne")
-    out = verify("--rate", "1000")
-    assert "Checked 0: " in out
-    assert "1 mapping(s) of the other mode were not checked" in out
-    assert fake_stripe.requests == []
-
-
-def test_verify_one_account_only(mappings, fake_stripe):
-    user = UserFactory()
-    get_or_create_customer(user, account="acct_1Shop")
-    before = len(fake_stripe.requests)
-    out = verify("--account", "acct_1Shop", "--rate", "1000")
-    assert "Checked 1: 1 ok" in out
-    assert [r.stripe_account for r in fake_stripe.requests[before:]] == ["acct_1Shop"]
-
-
-def test_verify_rides_out_a_stripe_hiccup(mappings, fake_stripe):
-    fake_stripe.fail_next(503)
-    conf = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": 0}
-    with override_settings(CUSTOMER_SESSIONS=conf), pytest.raises(CommandError, match="3 mapping"):
-        verify("--rate", "1000")
-    statuses = sorted(r.status or 0 for r in fake_stripe.requests_to("GET"))
-    assert statuses == [200, 200, 404, 404, 503]  # four customers, one asked twice

@@ -12,8 +12,8 @@ import re
 import pytest
 from django.test import Client
 
-from . import caches
-from .factories import UserFactory
+from .. import caches
+from ..factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def site(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.ROOT_URLCONF = "tests.urls_caching"
     settings.CACHES = {"default": {"BACKEND": "tests.caches.RecordingCache"}}
     settings.CACHE_MIDDLEWARE_SECONDS = 600
-    templates = Path(__file__).parent / "templates"
+    templates = Path(__file__).parent.parent / "templates"
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [templates, *settings.TEMPLATES[0]["DIRS"]]}
     ]
@@ -151,7 +151,7 @@ def test_cache_control_public_on_a_page_without_the_cache_is_overridden(fake_str
     from django.urls import path
     from django.views.decorators.cache import cache_control
 
-    from . import urls_caching
+    from .. import urls_caching
 
     view = cache_control(public=True, max_age=3600)(urls_caching.page)
     site.ROOT_URLCONF = type("Urls", (), {"urlpatterns": [path("p/", view)]})

@@ -25,8 +25,8 @@ from customer_sessions.services import (
     get_or_create_customer,
 )
 
-from .conftest import customer_creates
-from .factories import UserFactory
+from ..conftest import customer_creates
+from ..factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,3 +135,29 @@ def test_simultaneous_replacements_never_overshoot_the_limit(fake_stripe, settin
     assert sorted(results) == ["TooManyReplacements"] * 8 + ["replaced"] * 4
     assert ReplacedStripeCustomer.objects.count() == 4
     assert StripeCustomer.objects.filter(customer_id="").count() == 4
+
+
+def test_the_claims_own_lock_keeps_one_customer_without_sqlites_immediate_mode(
+    fake_stripe, monkeypatch
+):
+    """The lock is the claim's: proven on SQLite in its default (DEFERRED) mode too.
+
+    In IMMEDIATE mode every transaction takes SQLite's write lock when it begins, which
+    would hide a claim that forgot to lock its row: here each thread's connection begins
+    DEFERRED, so only the claim's first write (the lock) keeps two requests apart. On
+    PostgreSQL the other tests of this module prove the row lock itself.
+    """
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's transaction modes; PostgreSQL's row lock is proven above")
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    monkeypatch.setitem(options, "transaction_mode", "DEFERRED")
+    fake_stripe.honour_idempotency = False
+    fake_stripe.delay(0.3, path="/v1/customers", method="POST")
+    user = UserFactory()
+
+    customers = run_at_once(8, lambda i: get_or_create_customer(user))
+
+    assert len(fake_stripe.customers) == 1
+    assert set(customers) == {StripeCustomer.objects.get(user=user).customer_id}

@@ -1,7 +1,7 @@
 """The floor the app holds: what one session costs a user who already has a customer.
 
 One Stripe request and one database query of the app per session, through the Python API
-(tests/test_services.py), the endpoint and the tag; and one TCP connection to Stripe per
+(tests/test_sessions.py), the endpoint and the tag; and one TCP connection to Stripe per
 worker thread, kept open across sessions.
 """
 
@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from customer_sessions.services import create_customer_session, get_or_create_customer
 
-from .factories import UserFactory
+from ..factories import UserFactory
 
 
 def app_queries(queries: CaptureQueriesContext) -> list[str]:

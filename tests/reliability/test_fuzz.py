@@ -30,7 +30,7 @@ from schemathesis.checks import negative_data_rejection
 
 from customer_sessions.models import StripeCustomer
 
-from .factories import StripeCustomerFactory, UserFactory
+from ..factories import StripeCustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,7 +101,8 @@ def unsendable_negatives(case: Any) -> list[Any]:
     A form carries text only: a body that is not an object becomes an empty form (valid:
     the body is optional), and field names the transport cannot encode do not always
     arrive, so a "forbidden" form can reach the server as an allowed one. Forms with
-    unknown fields are refused in tests/test_authorization.py and tests/test_api.py.
+    unknown fields are refused in tests/reliability/test_authorization.py and
+    tests/api/test_views.py.
     """
     if case.media_type != "application/json":
         return [negative_data_rejection]

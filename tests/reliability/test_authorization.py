@@ -1,6 +1,6 @@
 """Who gets what: forged, stale and other people's session cookies, CSRF, deactivation.
 
-tests/test_api.py covers the plain cases (anonymous, inactive at sign-in, a missing CSRF
+tests/api/test_views.py covers the plain cases (anonymous, inactive at sign-in, a missing CSRF
 token, the throttle); these are the ones an attacker or an old browser tab would try. The
 rule each test checks: a request gets a session for the user its cookie proves, or a
 JSON 403 and no call to Stripe; never another user's customer, never the secret or the key
@@ -21,7 +21,7 @@ from django.test import Client, RequestFactory
 from customer_sessions.middleware import CustomerSessionMiddleware
 from customer_sessions.models import StripeCustomer
 
-from .factories import StripeCustomerFactory, UserFactory
+from ..factories import StripeCustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/customer-session/"

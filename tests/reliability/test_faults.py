@@ -14,6 +14,8 @@ first session, then checks what a user and an operator would check:
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,15 +26,18 @@ from asgiref.sync import async_to_sync
 from django.template import engines
 from django.test import Client, RequestFactory
 
+from customer_sessions import signals
 from customer_sessions.exceptions import CustomerSessionError
 from customer_sessions.models import ReplacedStripeCustomer, StripeCustomer
 from customer_sessions.services import acreate_customer_session, create_customer_session
 from customer_sessions.testing import FakeStripe
 
-from .factories import StripeCustomerFactory, UserFactory
-from .servers import free_port
+from ..factories import StripeCustomerFactory, UserFactory
+from ..servers import free_port
 
-pytestmark = pytest.mark.django_db
+# Transactional: the async API makes a new user's first customer in a thread of its own,
+# which must see the committed user.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 RETRIES = 1
 TIMEOUT = 0.5
@@ -122,6 +127,22 @@ def through_endpoint(user: Any) -> tuple[int, str | None, str, dict[str, str]]:
     return response.status_code, body.get("code"), response.content.decode(), headers
 
 
+def through_async_endpoint(user: Any) -> tuple[int, str | None, str, dict[str, str]]:
+    """``customer_sessions.urls_async``'s view, through Django's ASGI test client."""
+    from django.test import AsyncClient, override_settings
+
+    async def post() -> Any:
+        client = AsyncClient()
+        await client.aforce_login(user)
+        return await client.post("/api/customer-session/")
+
+    with override_settings(ROOT_URLCONF="tests.urls_async"):
+        response = async_to_sync(post)()
+    body = response.json()
+    headers = {"Retry-After": response.get("Retry-After", "")}
+    return response.status_code, body.get("code"), response.content.decode(), headers
+
+
 def through_tag(user: Any) -> tuple[int, str | None, str, dict[str, str]]:
     request = RequestFactory().get("/checkout/")
     request.user = user
@@ -154,19 +175,12 @@ async def _through_async_python(user: Any) -> tuple[int, str | None, str, dict[s
 
 SURFACES = {
     "endpoint": through_endpoint,
+    "async-endpoint": through_async_endpoint,
     "tag": through_tag,
     "python": through_python,
     "async-python": through_async_python,
 }
-#: The async API sends the session request over httpx; a new user's first customer is made
-#: by the sync client, in a thread of its own that this test's transaction cannot show (the
-#: async tests cover it, committing), so the async surface is driven for a mapped user.
-CALLERS = [
-    (surface, who)
-    for surface in SURFACES
-    for who in ("new-user", "mapped-user")
-    if (surface, who) != ("async-python", "new-user")
-]
+CALLERS = [(surface, who) for surface in SURFACES for who in ("new-user", "mapped-user")]
 
 
 def wait_for_requests(fake: FakeStripe, path: str, count: int, timeout: float = 10) -> None:
@@ -233,7 +247,7 @@ def test_fault(fake_stripe, settings, all_logs, case, who, surface):
 
     # Stripe recovers: the very next request succeeds, and the user has one customer.
     executed = fault.executed
-    if surface == "async-python" and fault.executed_async:
+    if surface.startswith("async-") and fault.executed_async:
         executed = fault.executed_async
     if executed:  # let the double finish the attempts the app gave up on
         wait_for_requests(fake_stripe, path, executed)
@@ -246,3 +260,67 @@ def test_fault(fake_stripe, settings, all_logs, case, who, surface):
     if before:
         assert [(row.customer_id,)] == before
     print("measured:", f"{case}, {who}, via {surface}: {seconds:.2f} s (budget {BUDGET} s)")
+
+
+# --- the twins agree ------------------------------------------------------------------
+
+_IDS = re.compile(r"\b(?:cus|req|cuss_secret|acct)_[A-Za-z0-9_]+|127\.0\.0\.1:\d+")
+
+
+def _outcome(fake_stripe, settings, case: str, who: str, create: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """What one session attempt under ``case`` did: answer, Stripe's state, logs, signals."""
+    fake_stripe.reset()
+    user = UserFactory(password=None)
+    if who == "mapped-user":
+        customer = fake_stripe.create_customer(metadata={"django_user_id": str(user.pk)})["id"]
+        StripeCustomerFactory(user=user, customer_id=customer)
+    conf = {
+        **settings.CUSTOMER_SESSIONS,
+        "API_BASE": fake_stripe.url,
+        "MAX_NETWORK_RETRIES": RETRIES,
+        "TIMEOUT": TIMEOUT,
+    }
+    FAULTS[case].inject(fake_stripe, conf)
+    settings.CUSTOMER_SESSIONS = conf
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def receiver(signal: Any, **kwargs: Any) -> None:
+        kept = ("mode", "account", "components", "reason")
+        sent.append((signal_names[signal], tuple(kwargs.get(k) for k in kept)))
+
+    signal_names = {getattr(signals, n): n for n in ("customer_created", "session_created")}
+    for signal in signal_names:
+        signal.connect(receiver)
+    logger = logging.getLogger("customer_sessions")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger.addHandler(handler)
+    try:
+        status, code, _, headers = create(user)
+    finally:
+        logger.removeHandler(handler)
+        for signal in signal_names:
+            signal.disconnect(receiver)
+    settled = FAULTS[case].executed
+    if settled:
+        time.sleep(TIMEOUT * 3)  # let the double finish what the app gave up on
+    return {
+        "answer": (status, code, headers.get("Retry-After")),
+        "customers in Stripe": len(fake_stripe.customers),
+        "mapped": StripeCustomer.objects.filter(user=user).exclude(customer_id="").count(),
+        "log": [
+            (r.levelname, _IDS.sub("<id>", r.getMessage()).replace(f"user {user.pk}", "user <pk>"))
+            for r in records
+            if "did not pass through" not in r.getMessage()
+        ],
+        "signals": sent,
+    }
+
+
+@pytest.mark.parametrize("who", ["new-user", "mapped-user"])
+@pytest.mark.parametrize("case", list(FAULTS))
+def test_the_sync_and_async_apis_agree_on_every_fault(fake_stripe, settings, case, who):
+    sync = _outcome(fake_stripe, settings, case, who, through_python)
+    asynchronous = _outcome(fake_stripe, settings, case, who, through_async_python)
+    assert asynchronous == sync

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from .servers import ROOT
+from ..servers import ROOT
 
 
 @pytest.mark.parametrize("model", ["handle", "uuid"], ids=["no-email-field", "uuid-pk"])
