@@ -15,6 +15,8 @@
 - W008 a key of ``CUSTOMER_SESSIONS`` the app does not know.
 - E009 ``WEBHOOK_TOLERANCE`` is not a positive number of seconds.
 - W009 (deploy) a live key sent to an ``API_BASE`` that is not Stripe's API.
+- E010 ``THROTTLE_RATE`` or ``SITE_SESSION_RATE`` is not a rate; W010 (deploy) the site's
+  budget counted in a process-local cache.
 """
 
 from __future__ import annotations
@@ -325,6 +327,64 @@ def check_throttle_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.
             id="customer_sessions.W006",
         )
     ]
+
+
+def _default_cache_backend() -> str:
+    caches = getattr(settings, "CACHES", None) or {}
+    backend: str = (caches.get("default") or {}).get(
+        "BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+    )
+    return backend
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_site_budget_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The site's budget must be counted where every process counts."""
+    if get_settings().SITE_SESSION_RATE is None:
+        return []
+    backend = _default_cache_backend()
+    if backend not in _LOCAL_CACHES:
+        return []
+    return [
+        checks.Warning(
+            f"{SETTING_NAME}['SITE_SESSION_RATE'] is counted in the default cache, {backend}, "
+            "which is not shared between processes.",
+            hint="Each worker process or server would allow the whole rate on its own (and "
+            "DummyCache counts nothing), so the site asks Stripe for that many sessions per "
+            "process. Use a shared cache (Redis, Memcached) as CACHES['default'].",
+            id="customer_sessions.W010",
+        )
+    ]
+
+
+@checks.register()
+def check_rates(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A rate that is not one would fail every session; say so before the first."""
+    from .throttling import Rate, configured_rate
+
+    conf = get_settings()
+    errors: list[checks.CheckMessage] = []
+    for name, value in (
+        ("THROTTLE_RATE", configured_rate()),
+        ("SITE_SESSION_RATE", conf.SITE_SESSION_RATE),
+    ):
+        if value is None:
+            continue
+        try:
+            rate = Rate.parse(value)
+        except ValueError:
+            rate = None
+        if rate is None or rate.limit < 1:
+            errors.append(
+                checks.Error(
+                    f"{SETTING_NAME}['{name}'] = {value!r} is not a rate.",
+                    hint="Write it as Django REST framework writes rates, a number of sessions "
+                    'per second, minute, hour or day: "10/s", "600/min", "1000/day"; None '
+                    "turns it off.",
+                    id="customer_sessions.E010",
+                )
+            )
+    return errors
 
 
 _REQUEST_PROCESSOR = "django.template.context_processors.request"

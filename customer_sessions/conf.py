@@ -61,6 +61,10 @@ DEFAULTS: dict[str, Any] = {
     "ACCOUNT": None,
     # DRF throttle rate of the session endpoint, per user; None turns throttling off.
     "THROTTLE_RATE": "60/min",
+    # The most Customer Sessions the whole site asks Stripe for ("10/s", "600/min"),
+    # counted across every process in the default cache (which must be shared); past it a
+    # session is refused with 503 site_rate_limited. None: no site-wide budget.
+    "SITE_SESSION_RATE": None,
     # At most this many mapped customers per (mode, account) are replaced within
     # REPLACEMENT_WINDOW seconds when Stripe reports them missing; past that the app
     # stops replacing and raises TooManyReplacements (the keys probably changed account).
@@ -97,6 +101,7 @@ class AppSettings:
     CUSTOMER_PARAMS: Callable[..., dict[str, Any]] | str
     ACCOUNT: Callable[..., str] | str | None
     THROTTLE_RATE: str | None
+    SITE_SESSION_RATE: str | None
     REPLACEMENT_LIMIT: int
     REPLACEMENT_WINDOW: int
     WEBHOOK_SECRET: str | list[str] | None = field(repr=False)

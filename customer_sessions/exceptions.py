@@ -50,6 +50,20 @@ class SessionThrottled(CustomerSessionError):
     default_detail = "Too many payment sessions in a short time. Please try again in a moment."
 
 
+class SiteRateLimited(StripeUnavailable):
+    """The whole site asked for ``SITE_SESSION_RATE`` sessions already in this window.
+
+    Refused before anything is sent to Stripe, so that sessions never use up the writes
+    the site's payments need. Answered as 503 with ``Retry-After``; ``retry_after`` says
+    when the next window opens.
+    """
+
+    code = "site_rate_limited"
+    default_detail = (
+        "Too many payment sessions on this site right now. Please try again in a moment."
+    )
+
+
 class StripeMisconfigured(CustomerSessionError, ImproperlyConfigured):
     """The site's Stripe settings are missing or wrong (no key, bad key, missing permission)."""
 

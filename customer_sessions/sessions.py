@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.views.decorators.debug import sensitive_variables
 
+from .budget import aspend_site_budget, spend_site_budget
 from .conf import AppSettings, get_settings
 from .exceptions import (
     CustomerNotInAccount,
@@ -62,6 +63,7 @@ def create_customer_session(
     asked = _Asked.of(user, components, account)
     if throttle:
         spend_for_user(user)
+    spend_site_budget()
     client = get_client(account)
     customer_id = mapped_customer_id(user, asked.mode, account)
     if not customer_id:
@@ -98,6 +100,7 @@ async def acreate_customer_session(
     asked = _Asked.of(user, components, account)
     if throttle:
         await aspend_for_user(user)
+    await aspend_site_budget()
     client = get_async_client(account)
     customer_id = await amapped_customer_id(user, asked.mode, account)
     if not customer_id:

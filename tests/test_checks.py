@@ -434,3 +434,46 @@ def test_a_live_key_with_an_api_base_that_is_not_stripe_is_a_deploy_warning(api_
 def test_stripes_api_or_a_test_key_is_fine(key, api_base):
     with keys(SECRET_KEY=key, API_BASE=api_base):
         assert app_checks.check_live_key_api_base() == []
+
+
+# --- E010 / W010: rates and the site's budget -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["THROTTLE_RATE", "SITE_SESSION_RATE"])
+@pytest.mark.parametrize("value", ["ten/s", "10", "10/fortnight", "0/s"])
+def test_a_rate_that_is_not_one_is_an_error(name, value):
+    with keys(SECRET_KEY=SK_TEST, **{name: value}):
+        assert app_checks.check_rates() == [
+            checks.Error(
+                f"CUSTOMER_SESSIONS['{name}'] = {value!r} is not a rate.",
+                hint="Write it as Django REST framework writes rates, a number of sessions "
+                'per second, minute, hour or day: "10/s", "600/min", "1000/day"; None '
+                "turns it off.",
+                id="customer_sessions.E010",
+            )
+        ]
+
+
+def test_rates_that_are_rates_are_fine():
+    with keys(SECRET_KEY=SK_TEST, THROTTLE_RATE="60/min", SITE_SESSION_RATE="10/s"):
+        assert app_checks.check_rates() == []
+
+
+def test_a_site_budget_over_a_per_process_cache_is_a_deploy_warning():
+    local = {"default": {"BACKEND": LOCMEM}}
+    with keys(SECRET_KEY=SK_TEST, SITE_SESSION_RATE="10/s"), override_settings(CACHES=local):
+        assert app_checks.check_site_budget_cache() == [
+            checks.Warning(
+                f"CUSTOMER_SESSIONS['SITE_SESSION_RATE'] is counted in the default cache, "
+                f"{LOCMEM}, which is not shared between processes.",
+                hint="Each worker process or server would allow the whole rate on its own (and "
+                "DummyCache counts nothing), so the site asks Stripe for that many sessions per "
+                "process. Use a shared cache (Redis, Memcached) as CACHES['default'].",
+                id="customer_sessions.W010",
+            )
+        ]
+        assert "customer_sessions.W010" not in ids(checks.run_checks())
+        assert "customer_sessions.W010" in ids(checks.run_checks(include_deployment_checks=True))
+    shared = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    with keys(SECRET_KEY=SK_TEST, SITE_SESSION_RATE="10/s"), override_settings(CACHES=shared):
+        assert app_checks.check_site_budget_cache() == []

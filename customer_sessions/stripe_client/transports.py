@@ -24,6 +24,7 @@ what was measured on them:
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import weakref
 from collections.abc import Awaitable, Mapping
@@ -125,7 +126,8 @@ class Transport(stripe.HTTPClient):
             raise _connection_error(exc, should_retry=True) from exc
         except requests.exceptions.RequestException as exc:
             raise _connection_error(exc, should_retry=False) from exc
-        return response.content, response.status_code, response.headers
+        headers = _no_retry_of_rate_limits(response.status_code, response.content, response.headers)
+        return response.content, response.status_code, headers
 
     def close(self) -> None:
         for session in list(self._opened):
@@ -161,7 +163,8 @@ class Transport(stripe.HTTPClient):
                 raise _connection_error(exc, should_retry=True) from exc
             except httpx.TransportError as exc:
                 raise _connection_error(exc, should_retry=True) from exc
-            return content, response.status_code, response.headers
+            headers = _no_retry_of_rate_limits(response.status_code, content, response.headers)
+            return content, response.status_code, headers
         finally:
             self._busy[pool] -= 1
 
@@ -193,6 +196,24 @@ class Transport(stripe.HTTPClient):
         self._busy = [0] * self.POOLS
         self._extensions = {"timeout": httpx.Timeout(self.timeout).as_dict()}
         return self._pools
+
+
+def _no_retry_of_rate_limits(status: int, content: bytes, headers: Any) -> Any:
+    """``headers``, with ``Stripe-Should-Retry: false`` when Stripe refused a rate limit.
+
+    stripe-python retries what Stripe marks ``Stripe-Should-Retry: true``, 429s included;
+    but every retry of a request refused for the account's rate limit is one more write
+    against that same limit, so a flood would feed itself. A ``lock_timeout`` (an object
+    busy elsewhere) is left to be retried as Stripe advises; ``Retry-After`` is passed on.
+    """
+    if status == 429:
+        try:
+            code = json.loads(content)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        if code == "rate_limit":
+            headers["Stripe-Should-Retry"] = "false"
+    return headers
 
 
 def _connection_error(exc: BaseException, *, should_retry: bool) -> stripe.APIConnectionError:

@@ -224,3 +224,48 @@ def test_the_async_client_reads_the_proxy_environment_when_it_is_made(
 
     assert proxy.seen == []  # type: ignore[attr-defined]
     assert [r.path for r in fake_stripe.requests][-1] == "/v1/customer_sessions"
+
+
+# --- Stripe's own rate limit: no retry storms ------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_a_rate_limited_request_is_never_retried_even_when_stripe_says_so(
+    fake_stripe, user, settings, twin
+):
+    from customer_sessions.exceptions import StripeRateLimited
+    from customer_sessions.services import get_or_create_customer
+
+    get_or_create_customer(user)
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": 3}
+    # A flood: every write refused for the account's rate limit, "retry" advised.
+    fake_stripe.fail_next(
+        429, times=None, headers={"Retry-After": "2", "Stripe-Should-Retry": "true"}
+    )
+    create = create_customer_session if twin == "sync" else async_to_sync(acreate_customer_session)
+    for _ in range(5):
+        with pytest.raises(StripeRateLimited) as info:
+            create(user, throttle=False)
+        assert info.value.retry_after == 2
+    # One request per session: each retry would have been one more write against the limit.
+    assert len(fake_stripe.requests_to("POST", "/v1/customer_sessions")) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("twin", ["sync", "async"])
+def test_a_lock_timeout_is_still_retried_as_stripe_advises(fake_stripe, user, settings, twin):
+    from customer_sessions.services import get_or_create_customer
+
+    get_or_create_customer(user)
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": 2}
+    fake_stripe.fail_next(
+        429,
+        error={"type": "invalid_request_error", "code": "lock_timeout", "message": "Busy."},
+        headers={"Stripe-Should-Retry": "true"},
+        path="/v1/customer_sessions",
+    )
+    create = create_customer_session if twin == "sync" else async_to_sync(acreate_customer_session)
+    create(user, throttle=False)
+    statuses = [r.status for r in fake_stripe.requests_to("POST", "/v1/customer_sessions")]
+    assert statuses == [429, 200]

@@ -1,0 +1,102 @@
+"""The site's budget of sessions (``SITE_SESSION_RATE``): counted for the whole site, refused
+past it before anything reaches Stripe, and never spent twice."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.test import Client
+
+from customer_sessions.budget import spend_site_budget
+from customer_sessions.exceptions import SiteRateLimited, StripeUnavailable
+from customer_sessions.services import acreate_customer_session, create_customer_session
+
+from .conftest import session_creates
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SECRET = re.compile(r"cuss_secret_[A-Za-z0-9]+")
+
+
+@pytest.fixture
+def budget(settings):  # type: ignore[no-untyped-def]
+    def set_budget(text: str | None) -> None:
+        settings.CUSTOMER_SESSIONS = {
+            **settings.CUSTOMER_SESSIONS,
+            "SITE_SESSION_RATE": text,
+            "THROTTLE_RATE": None,
+        }
+
+    return set_budget
+
+
+def test_past_the_budget_sessions_are_refused_before_stripe(fake_stripe, budget):
+    budget("3/min")
+    users = UserFactory.create_batch(3)
+    for user in users:
+        create_customer_session(user)
+    sent = session_creates(fake_stripe)
+
+    with pytest.raises(SiteRateLimited) as info:
+        create_customer_session(UserFactory())
+    assert isinstance(info.value, StripeUnavailable)  # handled as Stripe being busy
+    assert (info.value.status_code, info.value.code) == (503, "site_rate_limited")
+    assert 1 <= info.value.retry_after <= 60
+    assert session_creates(fake_stripe) == sent == 3
+
+
+def test_the_endpoint_the_tag_and_the_async_api_share_the_budget(fake_stripe, budget, user):
+    budget("3/min")
+    client = Client()
+    client.force_login(user)
+    assert client.post("/api/customer-session/").status_code == 201
+    assert SECRET.search(client.get("/checkout/").content.decode())
+    async_to_sync(acreate_customer_session)(user)
+
+    refused = client.post("/api/customer-session/")
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "site_rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    page = client.get("/checkout/")
+    assert page.status_code == 200 and not SECRET.search(page.content.decode())
+    with pytest.raises(SiteRateLimited):
+        async_to_sync(acreate_customer_session)(user)
+    assert session_creates(fake_stripe) == 3
+
+
+def test_the_next_window_opens_the_budget_again(fake_stripe, budget):
+    budget("2/s")
+    spend_site_budget(now=100.1)
+    spend_site_budget(now=100.9)
+    with pytest.raises(SiteRateLimited) as info:
+        spend_site_budget(now=100.95)
+    assert info.value.retry_after == 1
+    spend_site_budget(now=101.0)  # a new second, a new budget
+
+
+def test_a_session_refused_by_its_users_throttle_spends_no_site_budget(
+    fake_stripe, budget, settings, user
+):
+    budget("2/min")
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "THROTTLE_RATE": "1/min"}
+    create_customer_session(user)
+    for _ in range(3):
+        with pytest.raises(Exception, match="Too many payment sessions in a short time"):
+            create_customer_session(user)
+    create_customer_session(UserFactory())  # the site's second session is still there
+
+
+def test_none_is_no_budget(fake_stripe, budget, user):
+    budget(None)
+    for _ in range(10):
+        create_customer_session(user)
+    assert session_creates(fake_stripe) == 10
+
+
+def test_a_rate_that_is_not_one_is_refused_clearly(fake_stripe, budget, user):
+    budget("ten per second")
+    with pytest.raises(ValueError, match="is not a rate"):
+        create_customer_session(user)
