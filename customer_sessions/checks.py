@@ -17,6 +17,7 @@
 - W009 (deploy) a live key sent to an ``API_BASE`` that is not Stripe's API.
 - E010 ``THROTTLE_RATE`` or ``SITE_SESSION_RATE`` is not a rate; W010 (deploy) the site's
   budget counted in a process-local cache.
+- E011 a component preset with a component, feature or value Stripe does not accept.
 """
 
 from __future__ import annotations
@@ -385,6 +386,24 @@ def check_rates(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMess
                 )
             )
     return errors
+
+
+@checks.register()
+def check_component_presets(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Each preset's components, features and values as stripe-python knows them."""
+    from .components import preset_problems
+
+    presets = get_settings().COMPONENT_PRESETS
+    return [
+        checks.Error(
+            f"{SETTING_NAME}['COMPONENT_PRESETS']: {problem}.",
+            hint="Stripe would refuse every session of this preset (400) at the first "
+            "checkout. See the presets and features in docs/settings.md#component_presets.",
+            id="customer_sessions.E011",
+        )
+        for name, components in presets.items()
+        for problem in preset_problems(str(name), components)
+    ]
 
 
 _REQUEST_PROCESSOR = "django.template.context_processors.request"

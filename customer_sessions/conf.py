@@ -33,6 +33,24 @@ PAYMENT_ELEMENT: dict[str, Any] = {
     }
 }
 
+#: Stripe's CustomerSheet (iOS, Android, React Native): the customer's saved payment
+#: methods, to choose, add and remove.
+CUSTOMER_SHEET: dict[str, Any] = {
+    "customer_sheet": {"enabled": True, "features": {"payment_method_remove": "enabled"}}
+}
+
+#: Stripe's mobile Payment Element (PaymentSheet): saved methods shown, saved and removed.
+MOBILE_PAYMENT_ELEMENT: dict[str, Any] = {
+    "mobile_payment_element": {
+        "enabled": True,
+        "features": {
+            "payment_method_redisplay": "enabled",
+            "payment_method_save": "enabled",
+            "payment_method_remove": "enabled",
+        },
+    }
+}
+
 DEFAULTS: dict[str, Any] = {
     # Stripe secret (or restricted) API key: sk_test_…, sk_live_…, rk_test_…, rk_live_….
     "SECRET_KEY": None,
@@ -53,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
         "payment_element": PAYMENT_ELEMENT,
         "pricing_table": {"pricing_table": {"enabled": True}},
         "buy_button": {"buy_button": {"enabled": True}},
+        "customer_sheet": CUSTOMER_SHEET,
+        "mobile_payment_element": MOBILE_PAYMENT_ELEMENT,
     },
     # Dotted path (or callable) taking a user and returning the params of a new Stripe customer.
     "CUSTOMER_PARAMS": "customer_sessions.defaults.customer_params",

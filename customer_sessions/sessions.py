@@ -200,7 +200,7 @@ def _created(asked: _Asked, session: CustomerSession) -> dict[str, Any]:
         "Created a customer session for user %s (customer %s, components %s).",
         asked.user.pk,
         session.customer,
-        ",".join(session.components),
+        ",".join(session.enabled_components),
     )
     return {
         "sender": StripeCustomer,
@@ -208,6 +208,6 @@ def _created(asked: _Asked, session: CustomerSession) -> dict[str, Any]:
         "customer_id": session.customer,
         "mode": asked.mode,
         "account": asked.account,
-        "components": session.components,
+        "components": session.enabled_components,
         "expires_at": session.expires_at,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -24,6 +25,10 @@ class ClientSecret(str):
 class CustomerSession:
     """A fresh Customer Session: hand ``client_secret`` to Stripe.js, then forget it.
 
+    Every field of Stripe's resource: ``client_secret``, ``expires_at`` and ``created``
+    (Unix time), ``customer`` (the ``cus_…`` id), ``customer_account`` (the ``acct_…`` of a
+    customer-configured Account, or ``None``), ``livemode`` and ``components`` (what Stripe
+    answered: each component with ``enabled`` and its ``features``).
     The secret is kept out of ``repr()`` and the value refuses to be pickled, so it cannot
     end up in a log line, a cache or a session by accident.
     """
@@ -32,7 +37,18 @@ class CustomerSession:
     expires_at: int
     customer: str
     livemode: bool
-    components: tuple[str, ...]
+    components: Mapping[str, Any]
+    created: int = 0
+    customer_account: str | None = None
+
+    @property
+    def enabled_components(self) -> tuple[str, ...]:
+        """The names of the components this session enables, e.g. ``("payment_element",)``."""
+        return tuple(
+            name
+            for name, value in self.components.items()
+            if isinstance(value, Mapping) and value.get("enabled")
+        )
 
     def as_json(self) -> dict[str, Any]:
         """What a page needs: the secret and when it expires (Unix time)."""

@@ -29,7 +29,7 @@ def test_a_site_preset_is_what_stripe_receives(fake_stripe, user):
     assert sent == {
         "payment_element": {"enabled": "true", "features": {"payment_method_redisplay": "enabled"}}
     }
-    assert session.components == ("payment_element",)
+    assert session.enabled_components == ("payment_element",)
 
 
 def test_settings_are_the_defaults_under_the_sites_keys():

@@ -88,7 +88,7 @@ def test_a_first_session_creates_one_customer_and_one_row(fake_stripe, create, u
     assert session.client_secret == fake_stripe.customer_sessions[-1]["client_secret"]
     assert session.client_secret.startswith("cuss_secret_")
     assert session.livemode is False
-    assert session.components == ("payment_element",)
+    assert session.enabled_components == ("payment_element",)
     assert [name for name, _ in received] == ["customer_created", "session_created"]
 
 
@@ -129,7 +129,7 @@ def test_the_preset_is_chosen_per_call(fake_stripe, create, user, settings):
         },
     }
     session = create(user, "table")
-    assert session.components == ("pricing_table",)
+    assert session.enabled_components == ("pricing_table",)
     assert set(fake_stripe.requests[-1].params["components"]) == {"pricing_table"}
 
 

@@ -18,7 +18,8 @@ def session(secret: str = SECRET) -> CustomerSession:
         expires_at=1_764_100_000,
         customer="cus_A",
         livemode=False,
-        components=("payment_element",),
+        components={"payment_element": {"enabled": True}, "pricing_table": {"enabled": False}},
+        created=1_764_098_200,
     )
 
 
@@ -52,3 +53,7 @@ def test_a_session_refuses_to_be_pickled_and_is_not_copied():
 
 def test_as_json_is_what_a_page_needs():
     assert session().as_json() == {"client_secret": SECRET, "expires_at": 1_764_100_000}
+
+
+def test_a_session_names_the_components_it_enables():
+    assert session().enabled_components == ("payment_element",)

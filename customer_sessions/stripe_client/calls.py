@@ -8,7 +8,7 @@ leave the function that received them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import stripe
@@ -125,17 +125,17 @@ def _is_missing_customer(exc: stripe.InvalidRequestError) -> bool:
 
 @sensitive_variables()
 def _session_from(response: Any, customer_id: str, components: dict[str, Any]) -> CustomerSession:
+    answered = getattr(response, "components", None)
     return CustomerSession(
         client_secret=ClientSecret(response.client_secret),
         expires_at=int(response.expires_at),
-        customer=customer_id,
+        customer=str(getattr(response, "customer", None) or customer_id),
         livemode=bool(response.livemode),
-        components=tuple(name for name, value in components.items() if _enabled(value)),
+        # What Stripe answered; what was asked for if Stripe left it out.
+        components=MappingProxyType(answered.to_dict() if answered is not None else components),
+        created=int(getattr(response, "created", 0) or 0),
+        customer_account=getattr(response, "customer_account", None) or None,
     )
-
-
-def _enabled(value: Any) -> bool:
-    return isinstance(value, Mapping) and bool(value.get("enabled"))
 
 
 # --- the account the key belongs to ---------------------------------------------------

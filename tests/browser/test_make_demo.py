@@ -72,8 +72,7 @@ class Demo:
 
     def stop(self, signum: int) -> int:
         self.process.send_signal(signum)
-        # Seconds on an idle machine; a loaded 2-core CI machine has taken over 20.
-        return self.process.wait(timeout=60)
+        return self.process.wait(timeout=20)
 
 
 @pytest.fixture
