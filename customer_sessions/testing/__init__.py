@@ -12,6 +12,7 @@ With pytest, use the ``fake_stripe`` fixture of the bundled plugin instead
 the double when Django is configured.
 """
 
-from .server import FakeAccount, FakeStripe, RecordedRequest, StoredObject
+from .double import FakeStripe
+from .records import FakeAccount, RecordedRequest, StoredObject
 
 __all__ = ["FakeAccount", "FakeStripe", "RecordedRequest", "StoredObject"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .server import FakeStripe
+from .double import FakeStripe
 
 
 @pytest.fixture(scope="session")
