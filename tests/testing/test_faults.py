@@ -135,3 +135,39 @@ def test_malformed_next(fake, client):
         client.v1.customers.create()
     assert info.value.http_status == 200
     assert "Invalid response body" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "type_"),
+    [
+        (404, "resource_missing", "invalid_request_error"),
+        (409, "lock_timeout", "invalid_request_error"),
+        (402, "card_declined", "card_error"),
+        (418, None, "invalid_request_error"),
+    ],
+)
+def test_an_injected_status_gets_the_error_stripe_sends_with_it(fake, client, status, code, type_):
+    fake.fail_next(status)
+
+    with pytest.raises(stripe.StripeError) as info:
+        client.v1.customers.create()
+
+    assert (info.value.http_status, info.value.error.code) == (status, code)
+    assert info.value.error.type == type_
+    assert info.value.error.request_log_url.startswith("https://dashboard.stripe.com/test/logs/")
+
+
+def test_a_fault_matches_its_path_prefix_and_method_only(fake, client):
+    fake.fail_next(503, path="/v1/customer_sessions", method="post", times=2)
+
+    customer = client.v1.customers.create()
+    client.v1.customers.retrieve(customer.id)
+    for _ in range(2):
+        with pytest.raises(stripe.APIError):
+            client.v1.customer_sessions.create(
+                params={"customer": customer.id, "components": PAYMENT_ELEMENT}
+            )
+    assert client.v1.customer_sessions.create(
+        params={"customer": customer.id, "components": PAYMENT_ELEMENT}
+    )
+    assert [r.status for r in fake.requests] == [200, 200, 503, 503, 200]

@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+import stripe
 
 from customer_sessions.testing import FakeStripe
 
@@ -107,3 +108,24 @@ def test_an_ipv6_host_gets_a_bracketed_url():
         assert client_for(fake).v1.customers.create().id.startswith("cus_")
     finally:
         fake.stop()
+
+
+def test_dropped_connections_are_counted_anew_and_nothing_else_is_lost(fake, client):
+    customer = client.v1.customers.create()
+    fake.fail_next(503, method="DELETE")
+    assert fake.connections == 1
+
+    fake.drop_connections()
+
+    assert fake.connections == 0
+    assert client.v1.customers.retrieve(customer.id).id == customer.id  # a new connection
+    assert fake.connections == 1
+    with pytest.raises(stripe.APIError):  # the fault is still there
+        client.v1.customers.delete(customer.id)
+    assert [r.status for r in fake.requests] == [200, 200, 503]
+
+
+def test_a_wildcard_host_is_reached_at_the_loopback_address():
+    with FakeStripe(host="0.0.0.0") as fake:  # noqa: S104 - the case tested
+        assert fake.url == f"http://127.0.0.1:{fake.port}"
+        assert client_for(fake).v1.customers.create().id.startswith("cus_")

@@ -93,3 +93,26 @@ def test_concurrent_requests_with_one_key_make_one_customer(fake):
         else:
             assert result == winner
     assert any(isinstance(result, Exception) for result in results)
+
+
+def test_an_answer_after_execution_is_replayed_a_refused_request_is_not(fake, client):
+    """Stripe keeps what a request did, failures included; not a request it refused unread."""
+    options: Any = {"idempotency_key": "session-for-cus_later"}
+    params: Any = {"customer": "cus_notyetmade000", "components": PAYMENT_ELEMENT}
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.customer_sessions.create(params=params, options=options)
+
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.customer_sessions.create(params=params, options=options)
+
+    assert again.value.code == "resource_missing"
+    assert again.value.headers["Idempotent-Replayed"] == "true"
+    assert again.value.headers["Original-Request"] == fake.requests[0].request_id
+    assert [r.replayed for r in fake.requests] == [False, True]
+
+    refused: Any = {"idempotency_key": "no-component"}
+    bad: Any = {"customer": "cus_x", "components": {"buy_button": {"enabled": False}}}
+    for _ in range(2):
+        with pytest.raises(stripe.InvalidRequestError):
+            client.v1.customer_sessions.create(params=bad, options=refused)
+    assert [r.replayed for r in fake.requests][2:] == [False, False]
