@@ -60,8 +60,6 @@ KEYWORDS = frozenset(
 )
 
 _INTEGER = re.compile(r"^-?\d+$")
-#: Which of a value's own problems Stripe names first.
-_OWN = {"type": 0, "enum": 1, "maxLength": 2}
 SortKey = tuple[tuple[int, int], ...]
 
 
