@@ -6,11 +6,12 @@ Three steps, and only the middle one is a library's:
    integers, booleans or arrays, and which alternative of an ``anyOf`` (object, array,
    string, or Stripe's empty-string "unset") a value is read by. An empty string where
    the schema has no "unset" becomes ``None``, which the check then refuses.
-2. **The check** is jsonschema's (Draft 4, the dialect of OpenAPI 3.0's Schema Object),
-   on the coerced value, against the schema *closed*: ``additionalProperties: false`` on
-   every object that sets none, because Stripe refuses unknown parameters at every depth
-   though its OpenAPI says so only at the top. ``format`` is not asserted, as Stripe's
-   schema names formats (``unix-time``, ``currency``) that no validator defines.
+2. **The check** is jsonschema's (Draft 4, the draft OpenAPI 3.0's Schema Object is
+   closest to), on the coerced value, against the schema *closed*:
+   ``additionalProperties: false`` on every object that sets none, because Stripe refuses
+   unknown parameters at every depth though its OpenAPI says so only at the top.
+   ``format`` is not asserted: Stripe's (``unix-time``, ``currency``) are its own, in no
+   JSON Schema draft.
    (openapi-core was tried first: its form decoder reads ``deepObject`` one level deep and
    refuses Stripe's own ``encoding`` block, so it cannot read ``a[b][c]=x`` at all.)
 3. **Translation** (here): of jsonschema's errors, the one Stripe answers is the first in
@@ -83,32 +84,6 @@ def validate(operation_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-@functools.cache
-def _validator(operation_id: str) -> Draft4Validator:
-    return Draft4Validator(closed(request_schema(operation_id)))
-
-
-def closed(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``schema`` whose objects refuse keys they do not list, unless they say
-    otherwise (a map such as ``metadata`` has an ``additionalProperties`` schema)."""
-    out = copy.deepcopy(dict(schema))
-    for node in _nodes(out):
-        if node.get("type") == "object" and "additionalProperties" not in node:
-            node["additionalProperties"] = False
-    return out
-
-
-def _nodes(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield schema
-    for sub in schema.get("properties", {}).values():
-        yield from _nodes(sub)
-    for key in ("additionalProperties", "items"):
-        if isinstance(schema.get(key), dict):
-            yield from _nodes(schema[key])
-    for alternative in schema.get("anyOf", []):
-        yield from _nodes(alternative)
-
-
 # --- 1. coercion ----------------------------------------------------------------------
 
 
@@ -177,6 +152,35 @@ def choose(alternatives: list[dict[str, Any]], value: Any) -> int:
                 continue
             return index
     return 0
+
+
+# --- 2. the check (jsonschema's) ------------------------------------------------------
+
+
+@functools.cache
+def _validator(operation_id: str) -> Draft4Validator:
+    return Draft4Validator(closed(request_schema(operation_id)))
+
+
+def closed(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` whose objects refuse keys they do not list, unless they say
+    otherwise (a map such as ``metadata`` has an ``additionalProperties`` schema)."""
+    out = copy.deepcopy(dict(schema))
+    for node in _nodes(out):
+        if node.get("type") == "object" and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+    return out
+
+
+def _nodes(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield schema
+    for sub in schema.get("properties", {}).values():
+        yield from _nodes(sub)
+    for key in ("additionalProperties", "items"):
+        if isinstance(schema.get(key), dict):
+            yield from _nodes(schema[key])
+    for alternative in schema.get("anyOf", []):
+        yield from _nodes(alternative)
 
 
 # --- 3. translation ---------------------------------------------------------------------
