@@ -12,12 +12,12 @@ from .exchange import Request
 from .resources import account, customer_sessions, customers, intents
 from .store import Store
 
-__all__ = ["ROUTES", "Handler", "dispatch", "route"]
+__all__ = ["ROUTES", "RouteHandler", "dispatch", "route"]
 
 #: ``(store, request, *ids in the path) -> (status, body)``
-Handler = Callable[..., tuple[int, Any]]
+RouteHandler = Callable[..., tuple[int, Any]]
 
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
+ROUTES: list[tuple[str, re.Pattern[str], RouteHandler]] = [
     ("GET", re.compile(r"^/v1/account$"), account.retrieve),
     ("POST", re.compile(r"^/v1/customers$"), customers.create),
     ("GET", re.compile(r"^/v1/customers/([^/]+)$"), customers.retrieve),
@@ -39,7 +39,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
 ]
 
 
-def route(method: str, path: str) -> tuple[Handler, tuple[str, ...]] | None:
+def route(method: str, path: str) -> tuple[RouteHandler, tuple[str, ...]] | None:
     """The handler for ``method path`` and the (unquoted) ids in the path; None if none."""
     for route_method, pattern, handler in ROUTES:
         if route_method != method:
