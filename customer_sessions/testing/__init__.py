@@ -10,8 +10,27 @@
 With pytest, use the ``fake_stripe`` fixture of the bundled plugin instead
 (:mod:`customer_sessions.testing.pytest_plugin`); it also points ``CUSTOMER_SESSIONS`` at
 the double when Django is configured.
+
+The double needs jsonschema (the package's ``testing`` extra). :class:`FakeStripe` is
+imported on first use, so this package, and the pytest plugin in it, load without it:
+pytest loads the plugin in every project that installed the package.
 """
 
-from .server import FakeAccount, FakeStripe, RecordedRequest, StoredObject
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .records import FakeAccount, RecordedRequest, StoredObject
+
+if TYPE_CHECKING:
+    from .double import FakeStripe
 
 __all__ = ["FakeAccount", "FakeStripe", "RecordedRequest", "StoredObject"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FakeStripe":
+        from .double import FakeStripe
+
+        return FakeStripe
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ import sys
 import threading
 from typing import Any
 
-from .server import FakeStripe
+from .double import FakeStripe
 
 
 def _is_loopback(host: str) -> bool:

@@ -5,24 +5,29 @@ each test; one server serves the whole test session (``fake_stripe_server``). Wh
 settings are configured, ``CUSTOMER_SESSIONS`` is overridden for the test so the app talks
 to the double: ``API_BASE``, ``SECRET_KEY`` and ``PUBLISHABLE_KEY`` point at it.
 
-Nothing of Django is imported until a fixture runs, so projects without Django (or without
-settings configured, or without pytest-django) can load this plugin.
+Nothing of Django, and nothing of the double, is imported until a fixture runs, so
+projects without Django (or without settings configured, or without pytest-django), and
+without the ``testing`` extra, can load this plugin: pytest loads it in every project
+that installed the package.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .server import FakeStripe
+if TYPE_CHECKING:
+    from .double import FakeStripe
 
 
 @pytest.fixture(scope="session")
 def fake_stripe_server() -> Iterator[FakeStripe]:
     """The one Stripe double of the test session, started on a free port."""
+    from .double import FakeStripe
+
     fake = FakeStripe()
     fake.start()
     try:
