@@ -1,9 +1,11 @@
 """A real browser against the demo site: Debian's Chromium driven by Playwright.
 
 The site runs in pytest-django's ``live_server`` (a real threaded server) talking to the
-``fake_stripe`` double. Js.stripe.com cannot be reached from here, so every request for it is
-answered with ``stripe_stub.js``, a recording stand-in; every other request that does not go
-to the live server is refused (and listed in ``Browser.blocked``, which tests expect empty).
+``fake_stripe`` double, so its pages load the demo's own stand-in for Stripe.js
+(project/static/demo/stripe-stand-in.js), which records what they hand it. With
+``STRIPE_JS_STAND_IN`` off they ask js.stripe.com, which cannot be reached from here: those
+requests are answered with the same stand-in. Every other request that does not go to the
+live server is refused (and listed in ``Browser.blocked``, which tests expect empty).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STRIPE_STUB = (Path(__file__).parent / "stripe_stub.js").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+STRIPE_STAND_IN = (ROOT / "project" / "static" / "demo" / "stripe-stand-in.js").read_text()
 PASSWORD = "a-long-demo-password"
 
 
@@ -106,7 +109,7 @@ def browser(chromium: Any, live_server: Any, fake_stripe: Any) -> Iterator[Brows
             route.continue_()
         elif url.scheme == "https" and url.netloc == "js.stripe.com":
             result.stripe_js_requests.append(request.url)
-            route.fulfill(status=200, content_type="application/javascript", body=STRIPE_STUB)
+            route.fulfill(status=200, content_type="application/javascript", body=STRIPE_STAND_IN)
         else:
             result.blocked.append(request.url)
             route.abort()
