@@ -53,9 +53,11 @@ class Terminal:
     def __init__(self, venv: Path, home: Path) -> None:
         self.venv = venv
         self.cwd = home
-        keep = {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "DATABASE_URL", "VIRTUAL_ENV"}
-        self.env = {k: v for k, v in os.environ.items() if k not in keep}
-        self.env = {k: v for k, v in self.env.items() if not k.startswith("STRIPE_")}
+        # Nothing of this test run's own site: its settings, database, Stripe keys or venv.
+        ours = {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "DATABASE_URL", "VIRTUAL_ENV"}
+        self.env = {
+            k: v for k, v in os.environ.items() if k not in ours and not k.startswith("STRIPE_")
+        }
         self.env["PATH"] = f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"
         self.ports = {DOUBLE_PORT: str(free_port())}
         self.site = f"http://127.0.0.1:{free_port()}"
