@@ -10,6 +10,7 @@ checks pyproject.toml's classifiers and ranges against ``MATRIX``.
     nox -l                                   # the sessions
     nox                                      # all of them (what CI runs)
     nox -s "tests(python='3.13', django='6.1', deps='newest')" -- -k checks
+    nox -t quick -j 2 --allow-parallel       # the quick ones, two at a time
     DATABASE_URL=postgres://… nox -s …       # on PostgreSQL instead of SQLite
 
 The browser tests and those that start servers or a fresh project (``SLOW``) run in one
@@ -92,6 +93,8 @@ def pins(django: str, deps: str) -> list[str]:
 def tests(session: nox.Session, django: str, deps: str) -> None:
     """The test suite on one combination of the supported versions."""
     session.install("-e", ".[dev]", *pins(django, deps))
+    # A test database of its own, so that sessions can run at the same time (nox -j 2).
+    session.env["SQLITE_TEST_NAME"] = str(Path(session.bin).parent / "test.sqlite3")
     session.run("python", "-c", VERSIONS)
     # Each Django series sees the app's migrations as complete (a new one would reach users).
     session.run("python", "manage.py", "makemigrations", "--check", "--dry-run", "-v", "0")
