@@ -10,12 +10,11 @@ checks pyproject.toml's classifiers and ranges against ``MATRIX``.
     nox -l                                   # the sessions
     nox                                      # all of them (what CI runs)
     nox -s "tests(python='3.13', django='6.1', deps='newest')" -- -k checks
-    nox -t quick -j 2 --allow-parallel       # the quick ones, two at a time
+    nox -t quick -j 2 --allow-parallel       # two at a time (timed tests may then flake)
     DATABASE_URL=postgres://… nox -s …       # on PostgreSQL instead of SQLite
 
-The browser tests, those that start servers or a fresh project, and the one that stops a
-backfill process halfway (``SLOW``) run in one session only, ``FULL`` (and in ``make
-test``), which CI runs alone; the others run the rest of the suite, two at a time in CI. The
+The browser tests and those that start servers or a fresh project (``SLOW``) run in one
+session only, ``FULL`` (and in ``make test``); the others run the rest of the suite. The
 Pythons are found on ``PATH`` as python3.11, python3.12 and python3.13 (with pyenv:
 ``PYENV_VERSION=3.11.7:3.12.1:3.13.0``); none is downloaded.
 """
@@ -59,14 +58,12 @@ MATRIX = [
 ]
 # The newest Django on the newest Python, where a new project starts: the whole suite.
 FULL = ("3.13", "6.1", "newest")
-# The same on every version, slow, or timed against other processes: the browser, server
-# processes, a fresh project, a backfill process stopped halfway.
+# The same on every version, and slow: the browser, server processes, a fresh project.
 SLOW = [
     "tests/browser",
     "tests/test_races_multiprocess.py",
     "tests/test_throttle_redis.py",
     "tests/test_fresh_project.py",
-    "tests/test_commands.py::test_stopped_halfway_then_run_again_maps_everyone_once",
 ]
 
 
@@ -96,14 +93,12 @@ def pins(django: str, deps: str) -> list[str]:
 def tests(session: nox.Session, django: str, deps: str) -> None:
     """The test suite on one combination of the supported versions."""
     session.install("-e", ".[dev]", *pins(django, deps))
-    # A test database of its own, so that sessions can run at the same time (nox -j 2).
+    # A test database of its own, so that two sessions can run at the same time (nox -j 2).
     session.env["SQLITE_TEST_NAME"] = str(Path(session.bin).parent / "test.sqlite3")
     session.run("python", "-c", VERSIONS)
     # Each Django series sees the app's migrations as complete (a new one would reach users).
     session.run("python", "manage.py", "makemigrations", "--check", "--dry-run", "-v", "0")
-    skip = [f"--{'deselect' if '::' in p else 'ignore'}={p}" for p in SLOW]
-    if (session.python, django, deps) == FULL:
-        skip = []
+    skip = [] if (session.python, django, deps) == FULL else [f"--ignore={p}" for p in SLOW]
     session.run("pytest", "-p", "no:cacheprovider", *skip, *session.posargs)
 
 
