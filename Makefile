@@ -5,17 +5,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+DEMO_INSTALLED := $(VENV)/.demo-installed
 DJSTRIPE_VENV := .venv-bench-djstripe
 
-.PHONY: bench demo screenshots test lint typecheck migrations-check package pytest reliability clean
+.PHONY: bench demo screenshots test matrix lint typecheck migrations-check package pytest reliability clean
 
+# The maintainers' tools (the dev extra); make demo needs only the app and the demo group.
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,async]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" --group demo
 	touch $@
 
-## Runs everything CI runs: lint, types, migrations, the test suite.
+$(DEMO_INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e . --group demo
+	touch $@
+
+## Lint, types, migrations, the package and the whole suite, on this Python and the newest
+## Django it can have (CI runs this, and make matrix for every supported version).
 test: $(INSTALLED) lint typecheck migrations-check package pytest
 
 lint: $(INSTALLED)
@@ -45,8 +54,14 @@ RELIABILITY := tests/reliability
 reliability: $(INSTALLED)
 	$(BIN)/pytest -p no:cacheprovider -q -s $(RELIABILITY)
 
+## The suite on every supported combination of Python, Django and Django REST framework
+## (noxfile.py; python3.11, python3.12 and python3.13 on PATH). NOX=-l lists them, and
+## .venv/bin/nox -s "tests(python='3.13', django='6.1', deps='newest')" runs one.
+matrix: $(INSTALLED)
+	$(BIN)/nox $(NOX)
+
 ## Sets everything up and serves the demo on http://127.0.0.1:$${PORT:-8000}/.
-demo: $(INSTALLED)
+demo: $(DEMO_INSTALLED)
 	$(BIN)/python -m project.demo
 
 ## Benchmarks against the alternatives (not part of make test; ~15 minutes on 2 cores):
@@ -68,4 +83,4 @@ screenshots: $(INSTALLED)
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/browser/test_screenshots.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info db.sqlite3 test-db.sqlite3
+	rm -rf $(VENV) .nox build dist *.egg-info db.sqlite3 test-db.sqlite3

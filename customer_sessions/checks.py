@@ -73,7 +73,9 @@ def _uses_sqlite_without_immediate() -> list[str]:
     return aliases
 
 
-@checks.register(checks.Tags.database)
+# Not tagged "database": Django 6.1 and later run such checks only for `check --database`,
+# and this one reads the settings only, so a plain `manage.py check` must report it.
+@checks.register()
 def check_sqlite_transaction_mode(
     app_configs: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:

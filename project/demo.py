@@ -4,7 +4,8 @@ Run as ``python -m project.demo`` from the repository root. It
 
 1. refuses live Stripe keys (``sk_live_``/``rk_live_``/``pk_live_``): the demo is for test mode;
 2. without ``STRIPE_SECRET_KEY``, starts the project's Stripe double on 127.0.0.1 and points
-   the site at it (every page then says that Stripe is simulated);
+   the site at it (every page then says that Stripe is simulated, and shows what it hands
+   to Stripe.js in a labelled stand-in served by the demo: no network needed);
 3. migrates the database (a SQLite file unless ``DATABASE_URL`` says otherwise);
 4. makes sure the user ``demo`` (password ``demo``) exists;
 5. serves the site with Django's development server until Ctrl-C (or SIGTERM), then stops
@@ -113,7 +114,8 @@ def main() -> int:
         state = ensure_demo_user()
         print()
         if fake is not None:
-            print(f"Stripe is simulated: the project's Stripe double runs on {fake.url}.")
+            print(f"Stripe is simulated: the project's Stripe double runs on {fake.url},")
+            print("  and the pages show what they hand to Stripe.js, in a labelled stand-in.")
             print("  For Stripe itself: STRIPE_SECRET_KEY=sk_test_… STRIPE_PUBLISHABLE_KEY=…")
         else:
             print("Stripe: using STRIPE_SECRET_KEY (test mode).")

@@ -4,6 +4,8 @@
 - ``STRIPE_WEBHOOK_SECRET``: the webhook endpoint's signing secret (``whsec_…``).
 - ``STRIPE_API_BASE``: send every Stripe API call to this base URL instead of Stripe
   (for example the project's Stripe double, ``http://127.0.0.1:12111``).
+- ``STRIPE_JS_STAND_IN`` (``1``/``0``, default ``1``): with ``STRIPE_API_BASE``, the pages
+  load the demo's stand-in for Stripe.js instead of Stripe's.
 - ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1/db``; default a SQLite file.
 - ``CONN_MAX_AGE``: seconds a server thread keeps its database connection (default 60;
   ``0``: a connection per request). Under ASGI see project/asgi.py.
@@ -184,6 +186,11 @@ CUSTOMER_SESSIONS = {
     # The signing secret of the webhook endpoint (/api/webhook/), e.g. from `stripe listen`.
     "WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
 }
+
+# While Stripe is simulated (STRIPE_API_BASE set), the pages load a labelled stand-in for
+# Stripe.js from the demo itself (project/static/demo/stripe-stand-in.js), which shows what
+# each page hands to Stripe.js, with no network; 0 keeps Stripe's own Stripe.js.
+STRIPE_JS_STAND_IN = env_bool("STRIPE_JS_STAND_IN", True)
 
 # The demo's Stripe Pricing Table and Buy Button (from the Stripe dashboard).
 STRIPE_PRICING_TABLE_ID = os.environ.get("STRIPE_PRICING_TABLE_ID", "")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,13 @@ from django.test import Client
 from customer_sessions.testing import FakeStripe
 
 from .factories import UserFactory
+
+# A test run started in the background by a shell without job control (bash's `cmd &` in a
+# script) has SIGINT ignored, and every process a test starts would inherit that: Ctrl-C
+# (SIGINT) would no longer stop the demo or a backfill, as it does in a terminal. The
+# default handler is not inherited across exec, so those processes get theirs back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -271,23 +271,8 @@ def test_stopped_halfway_then_run_again_maps_everyone_once(fake_stripe, how):
         "DJANGO_SETTINGS_MODULE": "project.settings",
     }
     env.pop("STRIPE_LOG", None)
-    # A runner started in the background (nohup, &) ignores SIGINT, and a process inherits
-    # that: Python then installs no KeyboardInterrupt handler. The command runs with the
-    # default handler restored, as in the terminal where someone presses Ctrl-C.
-    restore_ctrl_c = (
-        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-        "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
-    )
     process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-c",
-            restore_ctrl_c,
-            "manage.py",
-            "customer_sessions_backfill",
-            "--rate",
-            "100",
-        ],
+        [sys.executable, "manage.py", "customer_sessions_backfill", "--rate", "100"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

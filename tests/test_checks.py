@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -87,6 +88,16 @@ def test_sqlite_without_immediate_is_a_warning():
     databases["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE"}  # type: ignore[assignment]
     with override_settings(DATABASES=databases):
         assert app_checks.check_sqlite_transaction_mode() == []
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+def test_a_plain_manage_py_check_reports_w002():
+    """Not only ``check --database``: the warning is about settings, read without a query."""
+    databases = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "x.sqlite3"}}
+    out = StringIO()
+    with override_settings(DATABASES=databases):
+        call_command("check", stdout=out, stderr=out)
+    assert "(customer_sessions.W002) Database 'default' is SQLite without" in out.getvalue()
 
 
 # --- E002 / E003 / E006: keys -------------------------------------------------------------

@@ -28,11 +28,16 @@ right before the fence (``<!-- docs-test: KIND [options] -->``, invisible once r
   ``stripe_publishable_key`` in the context; an undefined variable fails, every secret the
   page created must appear in it, and inline scripts must parse (``node --check``).
 - ``js`` / ``javascript``: must parse (``node --check``).
-- ``json``: must parse.
+- ``json``, ``toml``: must parse.
 - ``sh`` / ``shell`` / ``console``: each line must be one this file knows how to check:
   ``pip install`` (package and extras exist), ``python manage.py <command>`` (run with
   ``call_command``; long-running commands are refused), ``python -m
   customer_sessions.testing`` (started, must print its URL).
+- ``startproject [FILE]`` (docs/quickstart.md only): a step of the quick start, followed
+  word for word by tests/test_fresh_project.py in a new ``django-admin startproject`` site
+  with the built wheel: a ``sh`` block's commands are run there in order, a ``python`` or
+  ``django`` block is appended to FILE (or becomes FILE, if new). Here each block is only
+  checked: Python compiles, a template parses, a command is one that test knows.
 - ``skip: <why>``: not run; the reason is required. Anything else fails
   ``test_every_example_is_run_or_says_why``.
 """
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import importlib
 import inspect
 import json
 import os
@@ -69,7 +75,9 @@ from django.http import HttpResponseBase
 from django.template import Engine, RequestContext, engines
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
+from packaging.version import Version
 
+import noxfile
 from customer_sessions import conf
 from customer_sessions.testing import FakeStripe
 
@@ -93,6 +101,7 @@ LANGUAGES = {
     "bash": "shell",
     "console": "shell",
     "json": "json",
+    "toml": "toml",
 }
 PYTHON_KINDS = {"settings", "pytest", "default", "urls"}
 
@@ -182,6 +191,12 @@ def _classify(block: Block) -> None:
         return
     kind, *options = block.marker.split()
     block.kind, block.options = kind, options
+    if kind == "startproject":
+        if block.path.name != "quickstart.md":
+            block.problem = "startproject blocks are the quick start's (docs/quickstart.md)"
+        elif base not in {"python", "template", "shell"} or (base == "shell") == bool(options):
+            block.problem = "startproject: a sh block of commands, or a FILE for python/django"
+        return
     if kind not in PYTHON_KINDS or base != "python":
         block.problem = f"unknown marker {block.marker!r} on a ```{block.language} block"
 
@@ -221,6 +236,8 @@ def test_example(block: Block, request: pytest.FixtureRequest) -> None:
         "javascript": _run_javascript,
         "shell": _run_shell,
         "json": _run_json,
+        "toml": _run_toml,
+        "startproject": _check_startproject,
     }[block.kind or ""]
     runner(block, request)
 
@@ -339,8 +356,11 @@ TEST_ENVIRONMENT = {
 
 
 def _settings_namespace() -> dict[str, Any]:
+    """What a fragment appended to the site's settings.py sees: the names that file defines
+    (not Django's defaults, some of which warn when read), with their current values."""
     namespace: dict[str, Any] = {"os": os, "Path": Path}
-    for name in dir(settings):
+    module = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    for name in vars(module):
         if name.isupper():
             try:
                 namespace[name] = copy.deepcopy(getattr(settings, name))
@@ -350,9 +370,13 @@ def _settings_namespace() -> dict[str, Any]:
 
 
 def _merged(name: str, value: Any) -> Any:
+    """``[..., x]`` is the existing list plus x; ``NAME += [x]`` adds x to the demo's list,
+    which may hold x already (an app listed twice would not load)."""
     if isinstance(value, list) and value and value[0] is Ellipsis:
         current = list(getattr(settings, name, []))
         return current + [item for item in value[1:] if item not in current]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(dict.fromkeys(value))
     return value
 
 
@@ -439,6 +463,10 @@ def _run_json(block: Block, request: pytest.FixtureRequest) -> None:
     json.loads(block.code)
 
 
+def _run_toml(block: Block, request: pytest.FixtureRequest) -> None:
+    tomllib.loads(block.code)
+
+
 # --- shell ---------------------------------------------------------------------------------
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -480,6 +508,8 @@ def _run_fake_stripe_server(args: list[str], where: str) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _run_shell(block: Block, request: pytest.FixtureRequest) -> None:
@@ -510,6 +540,43 @@ def _run_shell(block: Block, request: pytest.FixtureRequest) -> None:
             pytest.fail(
                 f"{where}: no check for {line!r}; mark the block <!-- docs-test: skip: <why> -->"
             )
+
+
+# --- the quick start in a new project (run by tests/test_fresh_project.py) ----------------
+
+QUICKSTART = [b for b in ALL_BLOCKS if b.kind == "startproject" and b.problem is None]
+# The commands of the quick start that tests/test_fresh_project.py knows how to follow.
+STARTPROJECT_COMMANDS = [
+    ["django-admin", "startproject"],
+    ["cd"],
+    ["export"],
+    ["python", "manage.py", "migrate"],
+    ["python", "manage.py", "createsuperuser"],
+    ["python", "manage.py", "check"],
+    ["python", "manage.py", "runserver"],
+    ["python", "-m", "customer_sessions.testing"],
+]
+
+
+def startproject_command(line: str) -> list[str] | None:
+    """The words of a quick start command line, or None for a blank or comment line."""
+    words = shlex.split(line.strip().removeprefix("$ "), comments=True)
+    if not words:
+        return None
+    if not any(words[: len(known)] == known for known in STARTPROJECT_COMMANDS):
+        raise ValueError(f"tests/test_fresh_project.py cannot follow {line!r}")
+    return words
+
+
+def _check_startproject(block: Block, request: pytest.FixtureRequest) -> None:
+    if block.language in ("python", "py"):
+        compile(block.code, block.where, "exec", dont_inherit=True)
+    elif LANGUAGES[block.language] == "template":
+        engine = Engine(libraries=dict(engines["django"].engine.libraries))  # type: ignore[attr-defined]
+        engine.from_string(block.code)
+    else:
+        for line in block.code.splitlines():
+            startproject_command(line)
 
 
 # --- references that must match the code ----------------------------------------------------
@@ -576,3 +643,58 @@ def test_links_between_docs_resolve() -> None:
             if not path.exists() or (anchor and anchor not in _anchors(path)):
                 broken.append(f"{source.relative_to(ROOT)} -> {target}#{anchor}")
     assert broken == []
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    """README.md is also the package's page on PyPI, where a relative link leads nowhere: its
+    links are absolute, and those into the repository name a file (and heading) there."""
+    text = (ROOT / "README.md").read_text()
+    text = re.sub(r"^\s*```.*?^\s*```", "", text, flags=re.M | re.S)  # code is not a link
+    text = re.sub(r"`[^`\n]*`", "", text)
+    source = PROJECT["urls"]["Source"]
+    assert PROJECT["urls"]["Documentation"].startswith(source + "/")
+    definitions = dict(re.findall(r"^\[([^\]]+)\]:\s*(\S+)\s*$", text, flags=re.M))
+    used = re.findall(r"\]\[([^\]]+)\]", text)
+    assert set(used) - set(definitions) == set(), "reference links without a definition"
+    targets = [*re.findall(r"\]\(([^)\s]+)\)", text), *definitions.values()]
+    broken = []
+    for target in targets:
+        if not re.match(r"(https?://|mailto:)", target):
+            broken.append(target)
+        elif target.startswith(source + "/"):
+            path, _, anchor = target.removeprefix(source + "/").partition("#")
+            kind, branch, file = path.split("/", 2)
+            found = kind in ("blob", "raw") and branch == "main" and (ROOT / file).is_file()
+            if not found or (anchor and anchor not in _anchors(ROOT / file)):
+                broken.append(target)
+    assert broken == []
+    assert any(target.startswith(source) for target in targets)
+
+
+def test_commands_reference_gives_the_backfill_defaults_the_command_has() -> None:
+    from django.core.management import load_command_class
+
+    command = load_command_class("customer_sessions", "customer_sessions_backfill")
+    defaults = command.create_parser("manage.py", "customer_sessions_backfill").parse_args([])
+    (row,) = _sections(DOCS / "commands.md", r"^\| `--batch-size N`, `--workers N` \|(.*)\|$")
+    assert re.findall(r"\((\d+)\)", row) == [str(defaults.batch_size), str(defaults.workers)]
+
+
+def test_the_supported_versions_table_is_what_ci_tests() -> None:
+    """docs/installation.md's table: the Django series and their Pythons of noxfile.py's
+    matrix, and the lowest release of each dependency the matrix also tests."""
+    text = (DOCS / "installation.md").read_text()
+    table = text.split("## Supported versions", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in table.splitlines()
+        if line.startswith("| ") and not line.startswith(("| Django |", "| --- |"))
+    ]
+    assert {
+        row[0].removesuffix(" (LTS)"): [p.strip() for p in row[1].split(",")] for row in rows
+    } == noxfile.DJANGO_PYTHONS
+    for name in noxfile.LOWEST:
+        column = ["Django", "Python", "djangorestframework", "stripe"].index(name)
+        lowest = Version(noxfile.lowest(name).split("==")[1])
+        for row in rows:
+            assert lowest in [Version(v) for v in re.findall(r"\d+\.\d+\.\d+", row[column])]

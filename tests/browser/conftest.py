@@ -1,9 +1,11 @@
 """A real browser against the demo site: Debian's Chromium driven by Playwright.
 
 The site runs in a real threaded server of its own (``demo_server``) talking to the
-``fake_stripe`` double. Js.stripe.com cannot be reached from here, so every request for it is
-answered with ``stripe_stub.js``, a recording stand-in; every other request that does not go
-to the live server is refused (and listed in ``Browser.blocked``, which tests expect empty).
+``fake_stripe`` double, so its pages load the demo's own stand-in for Stripe.js
+(project/static/demo/stripe-stand-in.js), which records what they hand it. With
+``STRIPE_JS_STAND_IN`` off they ask js.stripe.com, which cannot be reached from here: those
+requests are answered with the same stand-in. Every other request that does not go to the
+live server is refused (and listed in ``Browser.blocked``, which tests expect empty).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STRIPE_STUB = (Path(__file__).parent / "stripe_stub.js").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+STRIPE_STAND_IN = (ROOT / "project" / "static" / "demo" / "stripe-stand-in.js").read_text()
 PASSWORD = "a-long-demo-password"
 
 
@@ -47,6 +50,7 @@ DEMO_SETTINGS = (
     "STRIPE_BUY_BUTTON_ID",
     "SECURE_CSP",
     "CONTENT_SECURITY_POLICY",
+    "STRIPE_JS_STAND_IN",
 )
 
 
@@ -164,7 +168,7 @@ def browser(chromium: Any, demo_server: Any, fake_stripe: Any) -> Iterator[Brows
             route.continue_()
         elif url.scheme == "https" and url.netloc == "js.stripe.com":
             result.stripe_js_requests.append(request.url)
-            route.fulfill(status=200, content_type="application/javascript", body=STRIPE_STUB)
+            route.fulfill(status=200, content_type="application/javascript", body=STRIPE_STAND_IN)
         else:
             result.blocked.append(request.url)
             route.abort()

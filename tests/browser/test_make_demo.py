@@ -108,6 +108,12 @@ def test_make_demo_serves_the_site_on_the_double_and_stops_everything_on_ctrl_c(
         )
         assert signed_in.url == demo.url + "/checkout/"
         assert re.search(r'"client_secret": "cuss_secret_\w+"', signed_in.text)
+        # Stripe.js is the demo's own labelled stand-in: the page needs no network.
+        assert "js.stripe.com/v3" not in signed_in.text
+        stand_in = re.search(r'<script src="(/static/demo/stripe-stand-in\.js)">', signed_in.text)
+        assert stand_in is not None, signed_in.text
+        script = browser.get(demo.url + stand_in.group(1), timeout=10)
+        assert script.status_code == 200 and "Stripe.js stand-in" in script.text
 
         # A second demo on the same port says so instead of failing obscurely.
         second = subprocess.run(

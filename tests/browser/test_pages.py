@@ -1,7 +1,8 @@
 """The demo pages in a real browser: what each one hands to Stripe.js.
 
-Stripe.js is the recording stand-in of ``stripe_stub.js``; the site talks to the Stripe
-double. Each test signs in through the real login page.
+The site talks to the Stripe double, so its pages load the demo's labelled stand-in for
+Stripe.js (project/static/demo/stripe-stand-in.js), which records what they hand it and
+shows it where Stripe's form would be. Each test signs in through the real login page.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from .conftest import Browser
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAGES = ["/checkout/", "/checkout/save-card/", "/pricing-table/", "/buy-button/", "/spa/"]
+STAND_IN = "/static/demo/stripe-stand-in.js"
+
+
+def scripts(browser: Browser) -> list[str]:
+    """The src of each script element of the page, as the page wrote it."""
+    return browser.page.eval_on_selector_all(
+        "script[src]", "scripts => scripts.map(s => s.getAttribute('src'))"
+    )
 
 
 def latest_secret(fake_stripe: Any) -> str:
@@ -97,7 +106,13 @@ def test_checkout_hands_the_payment_element_a_fresh_session_from_a_json_element(
         "script:not([src])", "scripts => scripts.map(s => s.type)"
     )
     assert set(inline) == {"application/json"}
-    assert set(browser.stripe_js_requests) == {"https://js.stripe.com/v3/"}
+    # Stripe is simulated: Stripe.js is the demo's stand-in, which shows what it was handed.
+    assert STAND_IN in scripts(browser) and browser.stripe_js_requests == []
+    shown = browser.page.text_content("#payment-element .stripe-stand-in")
+    assert "Payment Element · Stripe.js stand-in" in shown
+    assert "With a Customer Session" in shown
+    assert fake_stripe.publishable_key in shown and str(PRODUCT["amount"]) in shown
+    assert secret[:16] in shown and secret not in shown  # shortened, in the page once
     assert_clean(browser)
 
     browser.page.reload()
@@ -239,8 +254,10 @@ def test_stripe_web_components_get_the_session_attribute(
     assert session["client_secret"].startswith("cuss_secret_")
     assert session["components"][component]["enabled"] is True
     assert session["customer"] == mapped_customer(demo_user)
-    script = f"https://js.stripe.com/v3/{tag.removeprefix('stripe-')}.js"
-    assert set(browser.stripe_js_requests) == {"https://js.stripe.com/v3/", script}
+    assert browser.stripe_js_requests == []
+    shown = browser.page.text_content(f"{tag} .stripe-stand-in")
+    assert f"{id_attribute}{object_id}" in shown
+    assert session["client_secret"][:16] in shown
     assert_clean(browser)
 
     browser.page.reload()
@@ -293,6 +310,10 @@ def test_the_javascript_page_asks_the_endpoint_with_csrf_and_renews_before_expir
     options = browser.wait_for_call("elements", 2)[1]
     assert options["customerSessionClientSecret"] == latest_secret(fake_stripe) != first
     assert len(browser.stripe_calls("element.destroy")) == 1
+    # The stand-in shows the renewal: one box, for the second session of the page.
+    (shown,) = browser.page.locator(".stripe-stand-in").all_text_contents()
+    assert "(2 on this page)" in shown
+    assert options["customerSessionClientSecret"][:16] in shown and first[:16] not in shown
     assert len(fake_stripe.customers) == 1
     assert_clean(browser)
 
@@ -329,6 +350,42 @@ def test_the_javascript_page_explains_an_error_answer_and_tries_again(
     assert [e for e in browser.console_errors if "503" not in e] == []
 
 
+@pytest.mark.parametrize(
+    ("path", "ready", "component_script"),
+    [
+        ("/checkout/", "elements", None),
+        ("/pricing-table/", "stripe-pricing-table", "pricing-table.js"),
+        ("/buy-button/", "stripe-buy-button", "buy-button.js"),
+        ("/spa/", "elements", None),
+    ],
+)
+def test_without_the_stand_in_the_pages_load_stripe_js_from_stripe(
+    browser: Browser,
+    demo_user: Any,
+    fake_stripe: Any,
+    settings: Any,
+    path: str,
+    ready: str,
+    component_script: str | None,
+) -> None:
+    """STRIPE_JS_STAND_IN=0, as with real keys: Stripe's own scripts, which the CSP allows
+    (here js.stripe.com answers with the same stand-in, recording what it is handed)."""
+    settings.STRIPE_JS_STAND_IN = False
+    settings.STRIPE_PRICING_TABLE_ID = "prctbl_1Demo"
+    settings.STRIPE_BUY_BUTTON_ID = "buy_btn_1Demo"
+    browser.sign_in(demo_user.username)
+    browser.goto(path)
+    browser.wait_for_call(ready)
+    expected = {"https://js.stripe.com/v3/"}
+    if component_script:
+        expected.add(f"https://js.stripe.com/v3/{component_script}")
+    assert set(browser.stripe_js_requests) == expected
+    assert STAND_IN not in scripts(browser)
+    banner = " ".join(browser.page.text_content(".banner").split())
+    assert "Stripe.js cannot show real payment forms" in banner and "stand-in" not in banner
+    assert_clean(browser)
+
+
 @pytest.mark.parametrize("path", ["/", "/accounts/login/", *PAGES])
 def test_every_page_has_the_csp_and_the_simulated_stripe_banner(
     browser: Browser, demo_user: Any, fake_stripe: Any, path: str
@@ -340,5 +397,8 @@ def test_every_page_has_the_csp_and_the_simulated_stripe_banner(
     assert "script-src 'self' https://js.stripe.com" in csp
     assert "frame-src https://js.stripe.com" in csp
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
-    assert "Stripe is simulated" in browser.page.text_content(".banner")
+    banner = " ".join(browser.page.text_content(".banner").split())
+    assert "Stripe is simulated." in banner
+    assert "a stand-in shows what each page hands to it" in banner
+    assert STAND_IN in scripts(browser) and browser.stripe_js_requests == []
     assert_clean(browser)

@@ -10,6 +10,7 @@ in a refusal.
 from __future__ import annotations
 
 import json
+from base64 import b64encode
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.template import engines
 from django.test import Client, RequestFactory
+from rest_framework.authentication import BasicAuthentication
 
+from customer_sessions.api.views import CustomerSessionView
 from customer_sessions.middleware import CustomerSessionMiddleware
 from customer_sessions.models import StripeCustomer
 
@@ -140,3 +143,18 @@ def test_csrf_is_enforced_for_form_posts_from_another_site(fake_stripe):
         URL, data={"components": "payment_element"}, HTTP_ORIGIN="https://evil.example"
     )
     assert_refused(response, fake_stripe, code="permission_denied")
+
+
+def test_credentials_an_authentication_class_refuses_get_authentication_failed(fake_stripe):
+    """A site that adds DRF's token or basic authentication: a bad token or password is a
+    JSON 401 with the code docs/endpoint.md gives, and Stripe is not called."""
+    user = UserFactory()
+    view = CustomerSessionView.as_view(authentication_classes=[BasicAuthentication])
+    wrong = b64encode(f"{user.username}:not-the-password".encode()).decode()
+    request = RequestFactory().post(
+        URL, {}, "application/json", HTTP_AUTHORIZATION=f"Basic {wrong}"
+    )
+    response = view(request).render()
+    assert response.status_code == 401, response.content
+    assert json.loads(response.content)["code"] == "authentication_failed"
+    assert fake_stripe.requests == []

@@ -1,53 +1,69 @@
-// A recording stand-in for Stripe.js (https://js.stripe.com/v3/ and its pricing-table.js and
-// buy-button.js), served by the browser tests in place of the real thing, which cannot be
-// reached from here. It does what a page's script can observe of Stripe.js — Stripe(),
+// A stand-in for Stripe.js (https://js.stripe.com/v3/, pricing-table.js and buy-button.js),
+// for the demo while Stripe is simulated, and for the browser tests, which cannot reach
+// js.stripe.com. It does what a page's script can observe of Stripe.js — Stripe(),
 // elements(), create(), mount(), submit(), confirmPayment()/confirmSetup(), and the
-// <stripe-pricing-table>/<stripe-buy-button> elements — and records in window.__stripeCalls
-// what the page handed it. It draws a labelled box where Stripe's iframe would be.
+// <stripe-pricing-table>/<stripe-buy-button> elements — and, where Stripe would draw its
+// form, a box labelled as a stand-in that lists what the page handed to Stripe.js.
+// window.__stripeCalls records the same, for the tests.
 (function () {
   "use strict";
   if (window.__stripeCalls) {
     return; // Loaded again by another script tag of the same page.
   }
   const calls = (window.__stripeCalls = []);
+  let mounts = 0;
 
   function record(name, args) {
     calls.push({ name: name, args: JSON.parse(JSON.stringify(args === undefined ? null : args)) });
   }
 
-  function box(title, detail) {
+  // A client secret is the user's own, but a screenshot or a shoulder need not read it whole.
+  function shown(name, value) {
+    const text = String(value);
+    const secret = /secret/i.test(name) && text.length > 24;
+    return secret ? `${text.slice(0, 16)}…${text.slice(-4)}` : text;
+  }
+
+  function box(title, summary, handed) {
     const node = document.createElement("div");
     node.className = "stripe-stand-in";
-    Object.assign(node.style, {
-      border: "1px dashed #a3acb9",
-      borderRadius: "8px",
-      padding: "1.25rem",
-      background: "#fbfcfd",
-      color: "#596171",
-      textAlign: "center",
-      fontSize: "0.9rem",
-    });
-    const strong = document.createElement("strong");
-    strong.textContent = title;
-    strong.style.display = "block";
-    strong.style.color = "#1a1f36";
-    node.appendChild(strong);
-    node.appendChild(document.createTextNode(detail));
+    const heading = document.createElement("strong");
+    heading.textContent = `${title} · Stripe.js stand-in`;
+    const note = document.createElement("p");
+    note.textContent = summary;
+    const list = document.createElement("dl");
+    for (const [name, value] of Object.entries(handed)) {
+      const term = document.createElement("dt");
+      term.textContent = name;
+      const detail = document.createElement("dd");
+      detail.textContent = value;
+      list.append(term, detail);
+    }
+    node.append(heading, note, list);
     return node;
   }
 
   function withSession(secret) {
-    return secret ? "Stripe.js stand-in · with a Customer Session (saved payment methods)"
-      : "Stripe.js stand-in · no Customer Session (no saved payment methods)";
+    return secret
+      ? "With a Customer Session: Stripe would offer this customer's saved payment methods."
+      : "Handed no Customer Session: Stripe would offer no saved payment methods.";
   }
 
-  function element(type, elementsOptions) {
+  function element(type, publishableKey, elementsOptions) {
     let node = null;
     return {
       mount(target) {
         record("element.mount", { type: type });
+        mounts += 1;
+        const handed = { "publishable key": publishableKey };
+        for (const name of ["mode", "amount", "currency", "customerSessionClientSecret"]) {
+          if (elementsOptions[name] !== undefined) {
+            handed[name] = shown(name, elementsOptions[name]);
+          }
+        }
+        handed.mounted = `${new Date().toLocaleTimeString()} (${mounts} on this page)`;
         const container = typeof target === "string" ? document.querySelector(target) : target;
-        node = box("Payment Element", withSession(elementsOptions.customerSessionClientSecret));
+        node = box("Payment Element", withSession(elementsOptions.customerSessionClientSecret), handed);
         container.appendChild(node);
       },
       destroy() {
@@ -76,7 +92,7 @@
         return {
           create(type, createOptions) {
             record("elements.create", { type: type, options: createOptions || null });
-            return element(type, options || {});
+            return element(type, publishableKey, options || {});
           },
           async submit() {
             record("elements.submit", {});
@@ -113,14 +129,17 @@
     customElements.define(tag, class extends HTMLElement {
       connectedCallback() {
         const attributes = {};
+        const handed = {};
         for (const attribute of this.attributes) {
           attributes[attribute.name] = attribute.value;
+          handed[attribute.name] = shown(attribute.name, attribute.value);
         }
         record(tag, attributes);
-        this.appendChild(box(title, withSession(attributes["customer-session-client-secret"])));
+        const secret = attributes["customer-session-client-secret"];
+        this.appendChild(box(title, withSession(secret), handed));
       }
     });
   }
-  component("stripe-pricing-table", "Stripe pricing table");
-  component("stripe-buy-button", "Stripe buy button");
+  component("stripe-pricing-table", "Pricing table");
+  component("stripe-buy-button", "Buy button");
 })();
