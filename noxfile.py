@@ -44,7 +44,7 @@ DJANGO_PYTHONS = {
     "6.1": ["3.12", "3.13"],
 }
 # Dependencies also tested at the lowest release pyproject.toml admits.
-LOWEST = ["djangorestframework"]
+LOWEST = ["djangorestframework", "stripe"]
 
 # (python, django, deps): every Django series on each of its Pythons with the newest
 # releases of everything else, and on its oldest Python with the LOWEST ones.
@@ -61,8 +61,9 @@ FULL = ("3.13", "6.1", "newest")
 # The same on every version, and slow: the browser, server processes, a fresh project.
 SLOW = [
     "tests/browser",
-    "tests/test_races_multiprocess.py",
-    "tests/test_throttle_redis.py",
+    "tests/reliability/test_races_multiprocess.py",
+    "tests/reliability/test_throttle_redis.py",
+    "tests/reliability/test_console_logging.py",
     "tests/test_fresh_project.py",
 ]
 

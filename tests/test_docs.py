@@ -555,6 +555,7 @@ STARTPROJECT_COMMANDS = [
     ["python", "manage.py", "check"],
     ["python", "manage.py", "runserver"],
     ["python", "-m", "customer_sessions.testing"],
+    ["pip", "install", "django-customer-sessions[testing]"],
 ]
 
 

@@ -50,8 +50,9 @@ def venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # noqa:
 class Terminal:
     """Runs the quick start's command lines in the new project, as a shell would."""
 
-    def __init__(self, venv: Path, home: Path) -> None:
+    def __init__(self, venv: Path, wheel: Path, home: Path) -> None:
         self.venv = venv
+        self.wheel = wheel
         self.cwd = home
         # Nothing of this test run's own site: its settings, database, Stripe keys or venv.
         ours = {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "DATABASE_URL", "VIRTUAL_ENV"}
@@ -73,6 +74,11 @@ class Terminal:
             self.cwd = self.cwd / words[1]
         elif words[0] == "export":
             self.env.update(word.split("=", 1) for word in words[1:])
+        elif words[:2] == ["pip", "install"]:
+            # Not on the index yet: the wheel under test stands for the published name.
+            wheel = str(self.wheel)
+            words = [w.replace("django-customer-sessions", wheel) for w in words]
+            run(["python", "-m", *words], cwd=self.cwd, env=self.env)
         elif words[:3] == ["python", "-m", "customer_sessions.testing"]:
             self.start(words, ready="Fake Stripe listening on http://127.0.0.1:")
         elif words[:3] == ["python", "manage.py", "runserver"]:
@@ -123,8 +129,8 @@ class Terminal:
 
 
 @pytest.fixture
-def terminal(venv: Path, tmp_path: Path) -> Iterator[Terminal]:
-    terminal = Terminal(venv, tmp_path)
+def terminal(venv: Path, dist: Path, tmp_path: Path) -> Iterator[Terminal]:  # noqa: F811
+    terminal = Terminal(venv, _only(dist, "*.whl"), tmp_path)
     try:
         yield terminal
     finally:

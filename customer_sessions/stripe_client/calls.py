@@ -123,16 +123,35 @@ def _is_missing_customer(exc: stripe.InvalidRequestError) -> bool:
     return exc.code == "resource_missing" and getattr(exc, "param", None) == "customer"
 
 
+def _answered_components(response: Any) -> dict[str, Any] | None:
+    """The components of Stripe's answer as plain dicts, read from the decoded JSON body.
+
+    ``last_response.data`` is the same on every stripe-python major the app supports;
+    ``StripeObject.to_dict()`` is not (deprecated in 14, a dict subclass there, neither in 16).
+    """
+    raw = getattr(getattr(response, "last_response", None), "data", None) or {}
+    answered = raw.get("components")
+    return _plain(answered) if isinstance(answered, dict) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 @sensitive_variables()
 def _session_from(response: Any, customer_id: str, components: dict[str, Any]) -> CustomerSession:
-    answered = getattr(response, "components", None)
+    answered = _answered_components(response)
     return CustomerSession(
         client_secret=ClientSecret(response.client_secret),
         expires_at=int(response.expires_at),
         customer=str(getattr(response, "customer", None) or customer_id),
         livemode=bool(response.livemode),
         # What Stripe answered; what was asked for if Stripe left it out.
-        components=MappingProxyType(answered.to_dict() if answered is not None else components),
+        components=MappingProxyType(answered if answered is not None else components),
         created=int(getattr(response, "created", 0) or 0),
         customer_account=getattr(response, "customer_account", None) or None,
     )

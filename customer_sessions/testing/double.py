@@ -59,7 +59,14 @@ class FakeStripe:
         self._store = Store()
         self._faults = Faults()
         self._ledger = idempotency.Ledger()
-        self._stopping = threading.Event()
+        # A request belongs to the generation it arrived in; reset() starts a new one, wakes
+        # the older requests' delays, waits for them to finish and drops their records, so
+        # that a request a test abandoned never lands in the next test's records or objects.
+        self._generation = 0
+        self._woken = threading.Event()  # set when the current generation ends
+        self._in_flight: dict[int, int] = {}  # generation -> requests being handled
+        self._settled = threading.Condition(self._lock)
+        self._turn = threading.local()  # the generation and wake-up of this thread's request
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -91,7 +98,7 @@ class FakeStripe:
     def start(self) -> FakeStripe:
         if self._server is not None:
             return self
-        self._stopping.clear()
+        self._woken = threading.Event()
         server = Server((self.host, self.port), Handler, family(self.host))
         server.fake = self
         self._server = server
@@ -109,7 +116,7 @@ class FakeStripe:
         server, self._server = self._server, None
         if server is None:
             return
-        self._stopping.set()
+        self._woken.set()
         server.shutdown()
         server.close_connections()
         server.server_close()
@@ -147,7 +154,21 @@ class FakeStripe:
             self._server.accepted = 0
 
     def reset(self) -> None:
-        """Forget objects, records, faults and revoked keys; keep the server and its port."""
+        """Forget objects, records, faults and revoked keys; keep the server and its port.
+
+        Requests still being handled (a client that gave up on a delayed answer) are woken,
+        given a few seconds to finish, and their records and effects are not kept.
+        """
+        with self._lock:
+            self._generation += 1
+            ended, self._woken = self._woken, threading.Event()
+            ended.set()
+        self.drop_connections()
+        with self._settled:
+            self._settled.wait_for(
+                lambda: not any(n for g, n in self._in_flight.items() if g < self._generation),
+                timeout=5,
+            )
         self._store.clear()
         self._ledger.clear()
         self._faults.clear()
@@ -155,7 +176,6 @@ class FakeStripe:
             self._requests = []
         self.revoked_keys.clear()
         self.honour_idempotency = self._default_honour
-        self.drop_connections()
 
     # --- inspection -----------------------------------------------------------------
 
@@ -271,6 +291,20 @@ class FakeStripe:
 
     def handle(self, raw: RawRequest) -> Outcome:
         """Everything between the parsed HTTP request and the bytes answered."""
+        with self._lock:
+            generation, woken = self._generation, self._woken
+            self._in_flight[generation] = self._in_flight.get(generation, 0) + 1
+        self._turn.generation, self._turn.woken = generation, woken
+        try:
+            return self._handle(raw)
+        finally:
+            with self._settled:
+                self._in_flight[generation] -= 1
+                if not self._in_flight[generation]:
+                    del self._in_flight[generation]
+                self._settled.notify_all()
+
+    def _handle(self, raw: RawRequest) -> Outcome:
         delay = self._faults.take_delay(raw.method, raw.path)
         pending_delay = delay.seconds if delay else 0.0
         fault = self._faults.take_fault(raw.method, raw.path)
@@ -360,7 +394,7 @@ class FakeStripe:
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
-            self._stopping.wait(seconds)
+            self._turn.woken.wait(seconds)
 
     def _record(self, raw: RawRequest, status: int | None, replayed: bool, response: Any) -> None:
         record = RecordedRequest(
@@ -378,4 +412,5 @@ class FakeStripe:
             response=copy.deepcopy(response),
         )
         with self._lock:
-            self._requests.append(record)
+            if self._turn.generation == self._generation:
+                self._requests.append(record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import stripe
 
@@ -26,6 +28,23 @@ def test_reset_keeps_the_port(fake):
     assert fake.url == url
     assert fake.customers == fake.requests == []
     assert client_for(fake).v1.customers.create()
+
+
+def test_a_request_given_up_on_before_a_reset_leaves_nothing_after_it(fake):
+    # A test whose client timed out on a delayed answer, then the next test's reset: the
+    # abandoned request must not land in the next test's records or objects, even once
+    # its delay would have run out.
+    fake.delay(1.5, path="/v1/customers")
+    started = time.monotonic()
+    with pytest.raises(stripe.APIConnectionError):
+        client_for(fake, timeout=0.3).v1.customers.create()
+
+    fake.reset()
+    customer = client_for(fake).v1.customers.create()
+    time.sleep(max(0.0, started + 2.0 - time.monotonic()))
+
+    assert [c["id"] for c in fake.customers] == [customer.id]
+    assert [(r.method, r.path, r.status) for r in fake.requests] == [("POST", "/v1/customers", 200)]
 
 
 def test_stop_and_context_manager():
