@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import threading
 from typing import Any
@@ -10,6 +11,13 @@ from typing import Any
 import stripe
 
 from customer_sessions.testing import FakeStripe
+
+
+def as_dict(obj: Any) -> Any:
+    """A stripe-python object as plain JSON data: its ``str()``, the same on every major
+    the app supports (``to_dict()`` warns as deprecated on 14.x)."""
+    return json.loads(str(obj))
+
 
 PAYMENT_ELEMENT = {
     "payment_element": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from .helpers import PAYMENT_ELEMENT
+from .helpers import PAYMENT_ELEMENT, as_dict
 
 
 def test_customer_session_echoes_every_component(fake, client):
@@ -22,7 +22,7 @@ def test_customer_session_echoes_every_component(fake, client):
     assert first.client_secret != second.client_secret
     assert first.expires_at == first.created + 1800
     assert first.customer == customer.id and first.livemode is False
-    components = first.components.to_dict()
+    components = as_dict(first.components)
     assert set(components) == {
         "buy_button",
         "customer_sheet",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from .helpers import as_dict
+
 
 def test_create_retrieve_update_delete_customer(fake, client):
     created = client.v1.customers.create(
@@ -13,22 +15,22 @@ def test_create_retrieve_update_delete_customer(fake, client):
     assert created.id.startswith("cus_") and len(created.id) == 18
     assert created.object == "customer"
     assert created.livemode is False
-    assert created.metadata.to_dict() == {"django_user_id": "5"}
+    assert as_dict(created.metadata) == {"django_user_id": "5"}
     for required in ("created", "id", "livemode", "object", "description", "phone", "address"):
         assert required in created
 
     fetched = client.v1.customers.retrieve(created.id)
-    assert fetched.to_dict() == created.to_dict()
+    assert as_dict(fetched) == as_dict(created)
 
     updated = client.v1.customers.update(
         created.id, params={"email": "lovelace@example.com", "metadata": {"django_user_id": ""}}
     )
     assert updated.email == "lovelace@example.com"
-    assert updated.metadata.to_dict() == {}
+    assert as_dict(updated.metadata) == {}
 
     deleted = client.v1.customers.delete(created.id)
-    assert deleted.to_dict() == {"id": created.id, "object": "customer", "deleted": True}
-    assert client.v1.customers.retrieve(created.id).to_dict() == deleted.to_dict()
+    assert as_dict(deleted) == {"id": created.id, "object": "customer", "deleted": True}
+    assert as_dict(client.v1.customers.retrieve(created.id)) == as_dict(deleted)
     assert fake.customers == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .helpers import client_for, raw
+from .helpers import as_dict, client_for, raw
 
 
 def test_recorded_requests(fake, client):
@@ -46,4 +46,4 @@ def test_a_stored_object_read_is_a_copy(fake, client):
     fake.customers[0]["metadata"]["k"] = "changed"
 
     assert fake.customers[0]["metadata"] == {"k": "v"}
-    assert client.v1.customers.retrieve(customer.id).metadata.to_dict() == {"k": "v"}
+    assert as_dict(client.v1.customers.retrieve(customer.id).metadata) == {"k": "v"}

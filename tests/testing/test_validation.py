@@ -9,6 +9,8 @@ from customer_sessions.testing.encoding import parse_form
 from customer_sessions.testing.errors import ParamError
 from customer_sessions.testing.validation import validate
 
+from .helpers import as_dict
+
 
 def test_unknown_parameter(client):
     customer = client.v1.customers.create()
@@ -80,7 +82,7 @@ def test_empty_string_where_not_allowed(client):
     assert (info.value.code, info.value.param) == ("parameter_invalid_empty", "email")
     assert info.value.user_message.startswith("You passed an empty string for 'email'.")
     # …while metadata="" is Stripe's way of unsetting it.
-    assert client.v1.customers.create(params={"metadata": ""}).metadata.to_dict() == {}  # type: ignore[typeddict-item]
+    assert as_dict(client.v1.customers.create(params={"metadata": ""}).metadata) == {}  # type: ignore[typeddict-item]
 
 
 # --- the rules one by one (no HTTP) ------------------------------------------------------
