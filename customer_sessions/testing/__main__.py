@@ -62,6 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         "--no-idempotency", action="store_true", help="ignore Idempotency-Key headers"
     )
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS")
+    parser.add_argument(
+        "--write-limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer writes past N per second (per account and mode) with 429 rate_limit, "
+        "as Stripe does (25 in test mode, 100 in live mode); default: no limit",
+    )
     args = parser.parse_args(argv)
 
     fake = FakeStripe(honour_idempotency=not args.no_idempotency, host=args.host, port=args.port)
@@ -72,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.latency > 0:
         fake.delay(args.latency / 1000.0)
+    if args.write_limit is not None:
+        try:
+            fake.limit_writes(args.write_limit)
+        except ValueError as exc:
+            fake.stop()
+            parser.error(str(exc))
 
     done = threading.Event()
 

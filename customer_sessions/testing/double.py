@@ -22,6 +22,7 @@ from .exchange import Outcome, RawRequest, Request, Response
 from .faults import Fault, Faults, fault_response
 from .http_server import Handler, Server, family, url_host
 from .ids import random_string
+from .rate_limits import WriteLimit
 from .records import FakeAccount, RecordedRequest, StoredObject
 from .resources.customers import new_customer
 from .routing import dispatch
@@ -59,6 +60,7 @@ class FakeStripe:
         self._store = Store()
         self._faults = Faults()
         self._ledger = idempotency.Ledger()
+        self._write_limit = WriteLimit()
         # A request belongs to the generation it arrived in; reset() starts a new one, wakes
         # the older requests' delays, waits for them to finish and drops their records, so
         # that a request a test abandoned never lands in the next test's records or objects.
@@ -176,6 +178,7 @@ class FakeStripe:
             self._requests = []
         self.revoked_keys.clear()
         self.honour_idempotency = self._default_honour
+        self._write_limit.set(None)
 
     # --- inspection -----------------------------------------------------------------
 
@@ -284,6 +287,14 @@ class FakeStripe:
         """Answer 200 with a body that is not JSON (a proxy's error page)."""
         self._faults.add(Fault("malformed", times, path, method))
 
+    def limit_writes(self, per_second: int | None) -> None:
+        """Answer writes (``POST``, ``DELETE``) past ``per_second`` in any one second, per
+        account and mode, with Stripe's 429 ``rate_limit``, unexecuted; None lifts it.
+
+        Stripe's own limits are 100 per second in live mode and 25 in test mode.
+        """
+        self._write_limit.set(per_second)
+
     def clear_faults(self) -> None:
         self._faults.clear()
 
@@ -340,6 +351,11 @@ class FakeStripe:
         except StripeError as exc:
             self._sleep(pending_delay)
             return self._error_response(raw, exc), False
+        try:
+            self._write_limit.spend(raw.method, request.platform, request.livemode)
+        except StripeError as exc:
+            self._sleep(pending_delay)
+            return self._error_response(raw, exc, request), False
 
         key = request.idempotency_key if raw.method == "POST" else None
         if not self.honour_idempotency or not key:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import pytest
 import stripe
 
 
@@ -60,3 +61,27 @@ def test_by_hand_on_loopback_says_nothing_of_authentication():
         process.terminate()
         _, errors = process.communicate(timeout=10)
     assert "WARNING" not in errors
+
+
+def test_by_hand_with_a_write_limit_answers_rate_limit_past_it():
+    with run_double("--write-limit", "2") as (lines, _):
+        (api_base,) = printed(lines, "API_BASE")
+        (key,) = printed(lines, "SECRET_KEY")
+        client = stripe.StripeClient(key, base_addresses={"api": api_base}, max_network_retries=0)
+        client.v1.customers.create()
+        client.v1.customers.create()
+        with pytest.raises(stripe.RateLimitError) as info:
+            client.v1.customers.create()
+        assert info.value.error is not None and info.value.error.code == "rate_limit"
+
+
+def test_by_hand_a_write_limit_below_one_is_a_usage_error():
+    result = subprocess.run(  # noqa: S603 - this interpreter, the package's own module
+        [sys.executable, "-m", "customer_sessions.testing", "--write-limit", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "positive number of writes" in result.stderr
