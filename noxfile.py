@@ -62,6 +62,7 @@ SLOW = [
     "tests/browser",
     "tests/reliability/test_races_multiprocess.py",
     "tests/reliability/test_throttle_redis.py",
+    "tests/reliability/test_site_budget.py",
     "tests/reliability/test_console_logging.py",
     "tests/test_fresh_project.py",
 ]

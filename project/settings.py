@@ -13,6 +13,8 @@
 - ``REDIS_URL``: e.g. ``redis://127.0.0.1:6379/0`` or ``unix:///run/redis.sock``; a cache
   shared by every server process (the endpoint's throttle counts live there). Default: a
   per-process memory cache, right for one process only.
+- ``SITE_SESSION_RATE``: e.g. ``10/s``, the most Customer Sessions the whole site asks
+  Stripe for (unset: no site-wide cap); shared across processes with ``REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -185,6 +187,9 @@ CUSTOMER_SESSIONS = {
     "API_BASE": os.environ.get("STRIPE_API_BASE") or None,
     # The signing secret of the webhook endpoint (/api/webhook/), e.g. from `stripe listen`.
     "WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+    # The most sessions the whole site asks Stripe for, e.g. "10/s" (docs/settings.md);
+    # counted in the cache above, so shared by every process only with REDIS_URL.
+    "SITE_SESSION_RATE": os.environ.get("SITE_SESSION_RATE") or None,
 }
 
 # While Stripe is simulated (STRIPE_API_BASE set), the pages load a labelled stand-in for
