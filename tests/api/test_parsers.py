@@ -111,6 +111,13 @@ def too_many_fields() -> list[str]:
 #: runs, with the site's own limits.
 HOSTILE: dict[str, tuple[Any, str, dict[str, str], int, str]] = {
     "json nested 1000 deep": (lambda: b"[" * 1000 + b"]" * 1000, JSON, {}, 400, "parse_error"),
+    "json nested 33 deep": (
+        lambda: b'{"components": ' + b"[" * 32 + b"]" * 32 + b"}",
+        JSON,
+        {},
+        400,
+        "parse_error",
+    ),
     "json nested 100000 deep": (
         lambda: b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
         JSON,
@@ -549,3 +556,12 @@ def test_a_body_past_django_limits_is_still_logged_where_django_logs_it(
     (record,) = [r for r in caplog.records if r.name.startswith("django.security.")]
     assert record.name == "django.security.RequestDataTooBig"
     assert record.levelname == "ERROR"
+
+
+
+def test_json_32_levels_deep_is_read_and_refused_for_what_it_says(fake_stripe, mapped, endpoint):
+    body = b'{"components": ' + b"[" * 31 + b"]" * 31 + b"}"  # 32 levels with the object
+
+    response = send(endpoint, mapped, body, JSON, {})
+
+    assert assert_json_error(response, 400, "invalid")["errors"].keys() == {"components"}
