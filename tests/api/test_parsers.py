@@ -558,7 +558,6 @@ def test_a_body_past_django_limits_is_still_logged_where_django_logs_it(
     assert record.levelname == "ERROR"
 
 
-
 def test_json_32_levels_deep_is_read_and_refused_for_what_it_says(fake_stripe, mapped, endpoint):
     body = b'{"components": ' + b"[" * 31 + b"]" * 31 + b"}"  # 32 levels with the object
 
