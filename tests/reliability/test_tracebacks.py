@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
 from django.core import mail
 from django.test import Client
@@ -149,7 +150,10 @@ def test_the_debug_page_has_no_secret(fake_stripe, user, failing_page, settings,
 @pytest.mark.parametrize("page", ["for", "for-as", "filter"])
 def test_the_error_email_has_no_secret(fake_stripe, user, failing_page, settings, page):
     settings.DEBUG = False
-    settings.ADMINS = [("Ops", "ops@example.com")]
+    # Django 6.0 takes addresses and deprecates (name, address) pairs, which 5.2 needs.
+    settings.ADMINS = (
+        ["ops@example.com"] if django.VERSION >= (6, 0) else [("Ops", "ops@example.com")]
+    )
     url = failing_page(page)
     handler = AdminEmailHandler(include_html=True)
     logger = logging.getLogger("django.request")
