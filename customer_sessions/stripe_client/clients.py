@@ -58,6 +58,9 @@ def refuse_console_debug_output() -> None:
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], stripe.StripeClient] = {}
+# Their transports, closed when the clients are dropped, so that no kept-alive connection
+# to Stripe is left for the garbage collector.
+_transports: list[Transport] = []
 # The async clients: one set per event loop, because an httpx connection belongs to the
 # loop that opened it. A loop's clients go when the loop is garbage-collected. Under
 # uvicorn there is one loop per worker process, so one set of pools per worker.
@@ -76,7 +79,9 @@ def get_client(account: str = "") -> stripe.StripeClient:
         with _lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = _new_client(conf, account)
+                transport = _transport(conf)
+                client = _clients[key] = _new_client(conf, account, transport)
+                _transports.append(transport)
     return client
 
 
@@ -94,7 +99,7 @@ def get_async_client(account: str = "") -> stripe.StripeClient:
         clients = _async_clients.setdefault(loop, {})
         client = clients.get(key)
         if client is None:
-            client = clients[key] = _new_client(conf, account)
+            client = clients[key] = _new_client(conf, account, _transport(conf))
     return client
 
 
@@ -109,8 +114,11 @@ def _client_key(conf: AppSettings, account: str) -> tuple[Any, ...]:
     )
 
 
-def _new_client(conf: AppSettings, account: str) -> stripe.StripeClient:
-    transport = Transport(conf.TIMEOUT, conf.API_BASE, before_request=refuse_console_debug_output)
+def _transport(conf: AppSettings) -> Transport:
+    return Transport(conf.TIMEOUT, conf.API_BASE, before_request=refuse_console_debug_output)
+
+
+def _new_client(conf: AppSettings, account: str, transport: Transport) -> stripe.StripeClient:
     return stripe.StripeClient(
         conf.require_secret_key(),
         stripe_account=account or None,
@@ -127,3 +135,6 @@ def _drop_clients(*, setting: str, **kwargs: Any) -> None:
         with _lock:
             _clients.clear()
             _async_clients.clear()
+            for transport in _transports:
+                transport.close()
+            _transports.clear()

@@ -148,6 +148,11 @@ class FakeStripe:
         """TCP connections accepted so far (since start or the last :meth:`reset`)."""
         return self._server.accepted if self._server is not None else 0
 
+    @property
+    def open_connections(self) -> int:
+        """TCP connections open now: kept alive by clients, or being served."""
+        return self._server.open_connections if self._server is not None else 0
+
     def drop_connections(self) -> None:
         """Close every kept-alive connection and count :attr:`connections` from zero; keep
         everything else (objects, records, faults)."""

@@ -82,6 +82,11 @@ class Server(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    @property
+    def open_connections(self) -> int:
+        with self._open_lock:
+            return len(self._open)
+
     def close_connections(self) -> None:
         """Close every kept-alive connection, so clients reconnect (and count anew)."""
         with self._open_lock:

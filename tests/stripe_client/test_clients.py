@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -35,6 +37,21 @@ def test_one_client_per_key_and_account_reused_and_dropped_on_settings_change(
     first = get_client()
     with override_settings(CUSTOMER_SESSIONS={**settings.CUSTOMER_SESSIONS, "TIMEOUT": 3}):
         assert get_client() is not first
+
+
+def test_a_dropped_client_closes_its_connection_to_stripe(fake_stripe, user, settings):
+    create_customer_session(user, throttle=False)  # a kept-alive connection to the double
+    assert fake_stripe.open_connections == 1
+
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "TIMEOUT": 7}  # a new client
+
+    # Closed now, not whenever the garbage collector gets to the old client.
+    deadline = time.monotonic() + 5
+    while fake_stripe.open_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake_stripe.open_connections == 0
+    create_customer_session(user, throttle=False)
+    assert fake_stripe.open_connections == 1
 
 
 @pytest.mark.parametrize(
