@@ -170,3 +170,22 @@ def test_an_app_signs_in_for_a_token_and_attempts_are_throttled(demo, fake_strip
     assert wrong[0].json()["code"] == "invalid"
     assert wrong[-1].json()["code"] == "throttled"
     assert "token" not in wrong[0].text
+
+
+@pytest.mark.parametrize("mode", ["payment", "setup"])
+def test_the_checkouts_intent_views_answer_a_token_for_the_same_customer(demo, fake_stripe, mode):
+    user = UserFactory()
+    token = Token.objects.create(user=user).key
+
+    session = session_of(demo, token, components="mobile_payment_element")
+    intent = requests.post(
+        f"{demo.url}/checkout/{mode}/intent/",
+        headers={"Authorization": f"Token {token}"},
+        timeout=60,
+    )
+
+    assert intent.status_code == 200, intent.text
+    (created,) = fake_stripe.payment_intents if mode == "payment" else fake_stripe.setup_intents
+    assert intent.json() == {"client_secret": created["client_secret"]}
+    assert created["customer"] == session.json()["customer"]
+    assert {"no-store", "private"} <= directives(intent)
