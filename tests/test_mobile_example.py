@@ -10,6 +10,7 @@ is imported, so the tests with a token mount the page's views with that class (a
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import sys
@@ -30,6 +31,7 @@ from customer_sessions.api.views import CustomerSessionView
 from customer_sessions.models import StripeCustomer
 
 from .factories import UserFactory
+from .reliability.test_never_persisted import everything_in_the_caches, everything_in_the_database
 
 pytestmark = pytest.mark.django_db
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "mobile.md"
@@ -253,3 +255,19 @@ def test_the_pages_own_urls_sign_an_app_in_and_serve_a_browser_session(example, 
     assert intent.status_code == 201, intent.content
     assert session.status_code == 201
     assert intent.json()["customer"] == session.json()["customer"]
+
+
+def test_the_secrets_are_kept_nowhere(with_tokens, fake_stripe, caplog):
+    """Not in a database row, a cache or a log record (every logger at DEBUG)."""
+    caplog.set_level(logging.DEBUG)
+    client = app(UserFactory())
+
+    session = client.post("/api/customer-session/", {"components": "mobile_payment_element"})
+    payment = client.post("/api/payment-intent/")
+    setup = client.post("/api/setup-intent/")
+
+    secrets_handed_out = [r.json()["client_secret"] for r in (session, payment, setup)]
+    assert all(secrets_handed_out)
+    kept = everything_in_the_database() + everything_in_the_caches() + caplog.text
+    for secret in secrets_handed_out:
+        assert secret not in kept
