@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Tokens for the demo's mobile clients (docs/mobile.md): `make demo` migrates its table.
+    "rest_framework.authtoken",
     "customer_sessions",
     "project",
 ]
@@ -158,11 +160,19 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "project" / "static"]
 
+# Browsers sign in with Django's session (and send the CSRF token); a mobile app signs in
+# once at /api/token/ and sends `Authorization: Token <key>`, which needs no CSRF token.
+# Token first: the first class decides the answer to a request without valid credentials,
+# 401 with `WWW-Authenticate: Token`, which tells an app to sign in again (browsers show
+# no dialog for that scheme).
 REST_FRAMEWORK: dict[str, object] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Sign-in attempts at /api/token/, per client address (project.views.TokenView).
+    "DEFAULT_THROTTLE_RATES": {"sign_in": "10/min"},
 }
 if SCHEMA:
     REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"

@@ -27,6 +27,7 @@ urlpatterns = [
     path("spa/", views.spa, name="spa"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/token/", views.TokenView.as_view(), name="api-token"),
     path("api/", include(API_URLS)),
     path("admin/", admin.site.urls),
 ]

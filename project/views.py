@@ -19,12 +19,15 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import status
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from customer_sessions.api.views import IsActiveUser, handle_exception
@@ -140,6 +143,29 @@ class IntentView(APIView):
         logger.info("Created %s for user %s, customer %s", intent.id, request.user.pk, customer)
         response = Response({"client_secret": intent.client_secret})
         response["Cache-Control"] = "no-store, private"
+        return response
+
+
+class TokenView(ObtainAuthToken):
+    """``POST /api/token/`` with ``username`` and ``password``: ``{"token": "<key>"}``.
+
+    How the demo's mobile clients sign in (docs/mobile.md): DRF's own view, once per
+    install; the app keeps the token in the device's keychain and sends
+    ``Authorization: Token <key>``. Attempts are throttled per client address (the
+    ``sign_in`` rate), the token is never cached on the way, and a refusal is the app's
+    ``{"code", "detail"}`` JSON (``invalid`` for a wrong password).
+    """
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "sign_in"
+
+    def get_exception_handler(self) -> Any:
+        return handle_exception
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        patch_cache_control(response, no_store=True, private=True)
         return response
 
 

@@ -70,9 +70,17 @@ class Site:
 
 @contextmanager
 def gunicorn(
-    args: Sequence[str], *, stripe_url: str, stripe_key: str, env: Mapping[str, str] = {}
+    args: Sequence[str],
+    *,
+    stripe_url: str,
+    stripe_key: str,
+    env: Mapping[str, str] = {},
+    app: str = "project.wsgi:application",
 ) -> Iterator[Site]:
-    """The demo site under ``gunicorn <args>`` on a free port, stopped on exit."""
+    """The demo site under ``gunicorn <args>`` on a free port, stopped on exit.
+
+    ``app`` is the WSGI application, or ``project.asgi:application`` with uvicorn's worker
+    class in ``args``."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="gunicorn-", suffix=".log")[1])
     environ = {
@@ -90,7 +98,7 @@ def gunicorn(
         sys.executable,
         "-m",
         "gunicorn",
-        "project.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--timeout",

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The demo's token sign-in (project/urls.py), and docs/mobile.md's example.
+    "rest_framework.authtoken",
     "customer_sessions",
 ]
 # The endpoint's OpenAPI schema (tests/reliability/test_fuzz.py fuzzes it).

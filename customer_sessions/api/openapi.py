@@ -87,9 +87,14 @@ class CustomerSessionViewSchema(OpenApiViewExtension):
                         "JSON (nested too deeply, a name given twice), a malformed or "
                         "cut-off multipart body, or a body shorter than its Content-Length."
                     ),
+                    401: _error(
+                        "`not_authenticated`, `authentication_failed`: no credentials, or "
+                        "credentials refused, when the site's first authentication class "
+                        "names a scheme (DRF's token: `WWW-Authenticate: Token`)."
+                    ),
                     403: _error(
-                        "`not_authenticated`, `permission_denied` (the CSRF token is missing "
-                        "or wrong), `inactive_user`."
+                        "`not_authenticated`, `authentication_failed`, `permission_denied` "
+                        "(the CSRF token is missing or wrong), `inactive_user`."
                     ),
                     411: _error(
                         "`length_required`: the body was sent without Content-Length (chunked)."
