@@ -37,7 +37,7 @@ def new_account(store: Store, namespace: Namespace, params: dict[str, Any]) -> d
         "closed": False,
         "configuration": {name: _configuration(name, configuration[name]) for name in applied},
         "contact_email": params.get("contact_email"),
-        "contact_phone": params.get("contact_phone"),
+        "contact_phone": None,
         "created": created,
         "dashboard": params.get("dashboard"),
         "defaults": params.get("defaults"),
