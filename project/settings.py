@@ -185,6 +185,9 @@ CUSTOMER_SESSIONS = {
     "API_BASE": os.environ.get("STRIPE_API_BASE") or None,
     # The signing secret of the webhook endpoint (/api/webhook/), e.g. from `stripe listen`.
     "WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+    # "account" makes each user a customer-configured Account (Accounts v2) instead of a
+    # Customer: docs/customer-accounts.md.
+    "CUSTOMER_OBJECT": os.environ.get("CUSTOMER_SESSIONS_CUSTOMER_OBJECT") or "customer",
 }
 
 # While Stripe is simulated (STRIPE_API_BASE set), the pages load a labelled stand-in for
