@@ -210,7 +210,9 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     try:
         payload = request.body.decode("utf-8")
         event = _verified_event(payload, request.headers.get("Stripe-Signature"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        # Not JSON, or a thin event without the fields stripe-python reads (id, type,
+        # created): refused as unreadable, whatever its signature.
         event = None
     except CustomerSessionError as exc:  # a thin event needs the app's client: no key
         logger.error("A Stripe thin event arrived but cannot be read: %s; refused (500).", exc)

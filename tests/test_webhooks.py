@@ -419,3 +419,16 @@ def test_other_thin_events_are_ignored(webhook, account_mapped, client):
 
     assert (response.status_code, response.json()["code"]) == (200, "ignored")
     assert StripeCustomer.objects.get(pk=account_mapped.pk).customer_id != ""
+
+
+@pytest.mark.parametrize("missing", ["id", "created", "type"])
+def test_a_signed_thin_event_missing_a_field_is_refused_not_a_crash(webhook, client, missing):
+    body = json.loads(thin_event("acct_1Whatever000000"))
+    del body[missing]
+    payload = json.dumps(body)
+
+    response = post(client, payload, sign(payload))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_signature"
+    assert not ProcessedWebhookEvent.objects.exists()
