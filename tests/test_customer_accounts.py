@@ -188,3 +188,25 @@ def test_a_site_chooses_the_account_parameters(fake_stripe, create, user, settin
     create(user)
 
     assert fake_stripe.accounts[0]["display_name"] == f"Member {user.pk}"
+
+
+def test_a_claim_left_pending_before_the_switch_makes_an_account_with_a_key_of_its_own(
+    fake_stripe, create, user, settings
+):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "MAX_NETWORK_RETRIES": 0}
+    fake_stripe.drop_next(path="/v1/customers")  # the first attempt never reaches Stripe
+    with pytest.raises(Exception):  # noqa: B017, PT011 - StripeUnavailable
+        create_customer_session(user)
+    pending = StripeCustomer.objects.get(user=user)
+    assert (pending.customer_id, pending.customer_object) == ("", CustomerObject.CUSTOMER)
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+
+    session = create(user)
+
+    row = StripeCustomer.objects.get(user=user)
+    assert row.customer_object == CustomerObject.ACCOUNT
+    assert row.customer_id == session.customer_account == fake_stripe.accounts[0]["id"]
+    assert row.idempotency_key != pending.idempotency_key
+    (sent,) = fake_stripe.requests_to("POST", "/v2/core/accounts")
+    assert sent.idempotency_key == row.idempotency_key
+    assert fake_stripe.customers == []
