@@ -25,17 +25,28 @@ from django.utils.translation import gettext_lazy as _
 
 from .exceptions import CustomerSessionError
 from .maintenance import fix_customer, verify_customer
-from .models import Mode, ProcessedWebhookEvent, ReplacedStripeCustomer, StripeCustomer
+from .models import (
+    CustomerObject,
+    Mode,
+    ProcessedWebhookEvent,
+    ReplacedStripeCustomer,
+    StripeCustomer,
+)
 from .values import CustomerStatus
 
 DASHBOARD = "https://dashboard.stripe.com/"
 
 
-def dashboard_url(customer_id: str, mode: str, account: str = "") -> str:
-    """The customer's page in the Stripe dashboard, in its mode and connected account."""
+def dashboard_url(
+    customer_id: str, mode: str, account: str = "", customer_object: str = "customer"
+) -> str:
+    """The customer's page in the Stripe dashboard, in its mode and connected account: a
+    Customer's under ``customers/``, a customer-configured Account's under
+    ``connect/accounts/``, where the dashboard shows Accounts."""
     account_part = f"{account}/" if account else ""
     mode_part = "test/" if mode == Mode.TEST else ""
-    return f"{DASHBOARD}{account_part}{mode_part}customers/{customer_id}"
+    page = "connect/accounts" if customer_object == CustomerObject.ACCOUNT else "customers"
+    return f"{DASHBOARD}{account_part}{mode_part}{page}/{customer_id}"
 
 
 def _customer_link(obj: StripeCustomer | ReplacedStripeCustomer) -> str:
@@ -43,7 +54,7 @@ def _customer_link(obj: StripeCustomer | ReplacedStripeCustomer) -> str:
         return str(_("(being created)"))
     return format_html(
         '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>',
-        dashboard_url(obj.customer_id, obj.mode, obj.account),
+        dashboard_url(obj.customer_id, obj.mode, obj.account, obj.customer_object),
         obj.customer_id,
     )
 
@@ -67,11 +78,19 @@ class ReadOnlyMixin:
 
 @admin.register(StripeCustomer)
 class StripeCustomerAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["user", "customer", "mode", "account", "created"]
-    list_filter = ["mode"]
+    list_display = ["user", "customer", "customer_object", "mode", "account", "created"]
+    list_filter = ["mode", "customer_object"]
     list_select_related = ["user"]
     date_hierarchy = "created"
-    fields = readonly_fields = ("user", "customer", "mode", "account", "created", "updated")
+    fields = readonly_fields = (
+        "user",
+        "customer",
+        "customer_object",
+        "mode",
+        "account",
+        "created",
+        "updated",
+    )
     actions = ["verify_against_stripe", "forget_customers_stripe_lost"]
 
     # No raw delete: a deleted mapping makes the user a second Stripe customer. Forgetting
@@ -163,8 +182,16 @@ class StripeCustomerInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(ReplacedStripeCustomer)
 class ReplacedStripeCustomerAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ["user_or_pk", "customer", "reason", "mode", "account", "replaced_at"]
-    list_filter = ["reason", "mode"]
+    list_display = [
+        "user_or_pk",
+        "customer",
+        "customer_object",
+        "reason",
+        "mode",
+        "account",
+        "replaced_at",
+    ]
+    list_filter = ["reason", "mode", "customer_object"]
     list_select_related = ["user"]
     date_hierarchy = "replaced_at"
     fields = readonly_fields = (

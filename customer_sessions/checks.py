@@ -18,6 +18,8 @@
 - E010 ``THROTTLE_RATE`` or ``SITE_SESSION_RATE`` is not a rate; W010 (deploy) the site's
   budget counted in a process-local cache.
 - E011 a component preset with a component, feature or value Stripe does not accept.
+- W011 (database) users mapped to the other kind of object than ``CUSTOMER_OBJECT``: how
+  many, and that they keep it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import stripe
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.db import DatabaseError
 
 from .conf import DEFAULTS, SETTING_NAME, get_settings
 
@@ -445,6 +448,55 @@ def check_unknown_settings(app_configs: Any = None, **kwargs: Any) -> list[check
                 f"{SETTING_NAME}[{name!r}] is not a setting of the app and is ignored.",
                 hint=f"{hint} Known keys: {', '.join(DEFAULTS)}.",
                 id="customer_sessions.W008",
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.database)
+def check_customer_object_switch(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Users mapped to the other kind than ``CUSTOMER_OBJECT`` keep it: say how many.
+
+    A database check (``manage.py check --database default``, and ``migrate``): it counts
+    rows. Never a silent mass re-creation: each such user goes on with their Customer (or
+    Account) and its saved payment methods until it is replaced or their mapping deleted.
+    """
+    from .models import StripeCustomer
+
+    if not databases:
+        return []
+    wanted = get_settings().CUSTOMER_OBJECT
+    messages: list[checks.CheckMessage] = []
+    for alias in databases:
+        try:
+            other = (
+                StripeCustomer.objects.using(alias)
+                .exclude(customer_object=wanted)
+                .exclude(customer_id="")
+                .values("user_id")
+                .distinct()
+                .count()
+            )
+        except DatabaseError:  # not migrated yet: nothing is mapped
+            continue
+        if not other:
+            continue
+        had = "Customers (cus_…)" if wanted == "account" else "customer-configured Accounts"
+        gets = "customer-configured Account" if wanted == "account" else "Customer"
+        messages.append(
+            checks.Warning(
+                f"{other} user(s) in database {alias!r} are mapped to {had}, though "
+                f"{SETTING_NAME}['CUSTOMER_OBJECT'] is {wanted!r}; they keep them (and their "
+                "saved payment methods). Only users without one get a new "
+                f"{gets}, and a user whose object is replaced (deleted or closed in Stripe).",
+                hint=(
+                    "To move a user, delete their mapping (admin: Stripe customers); their next "
+                    "session makes one of the configured kind. Silence this warning with "
+                    "SILENCED_SYSTEM_CHECKS once the mix is what you want."
+                ),
+                id="customer_sessions.W011",
             )
         )
     return messages

@@ -51,6 +51,9 @@ MOBILE_PAYMENT_ELEMENT: dict[str, Any] = {
     }
 }
 
+#: The values of ``CUSTOMER_OBJECT`` (``models.CustomerObject``'s).
+CUSTOMER_OBJECTS = ("customer", "account")
+
 DEFAULTS: dict[str, Any] = {
     # Stripe secret (or restricted) API key: sk_test_…, sk_live_…, rk_test_…, rk_live_….
     "SECRET_KEY": None,
@@ -76,6 +79,13 @@ DEFAULTS: dict[str, Any] = {
     },
     # Dotted path (or callable) taking a user and returning the params of a new Stripe customer.
     "CUSTOMER_PARAMS": "customer_sessions.defaults.customer_params",
+    # What a user's first session makes them in Stripe: "customer" (a v1 Customer, cus_…)
+    # or "account" (an Accounts v2 Account with a customer configuration, acct_…; API
+    # version 2025-12-15.clover or later). Users mapped already keep what they have.
+    "CUSTOMER_OBJECT": "customer",
+    # Dotted path (or callable) taking a user and returning the JSON body of a new
+    # customer-configured Account (POST /v2/core/accounts), used with CUSTOMER_OBJECT "account".
+    "ACCOUNT_PARAMS": "customer_sessions.defaults.account_params",
     # Dotted path (or callable) taking a request and returning the connected account id
     # ("acct_…") whose customers to use, or "" for the platform account.
     "ACCOUNT": None,
@@ -119,6 +129,8 @@ class AppSettings:
     DEFAULT_COMPONENTS: str
     COMPONENT_PRESETS: Mapping[str, Mapping[str, Any]]
     CUSTOMER_PARAMS: Callable[..., dict[str, Any]] | str
+    CUSTOMER_OBJECT: str
+    ACCOUNT_PARAMS: Callable[..., dict[str, Any]] | str
     ACCOUNT: Callable[..., str] | str | None
     THROTTLE_RATE: str | None
     SITE_SESSION_RATE: str | None
@@ -150,6 +162,9 @@ class AppSettings:
 
     def customer_params_func(self) -> Callable[..., dict[str, Any]]:
         return _callable(self.CUSTOMER_PARAMS, "CUSTOMER_PARAMS")
+
+    def account_params_func(self) -> Callable[..., dict[str, Any]]:
+        return _callable(self.ACCOUNT_PARAMS, "ACCOUNT_PARAMS")
 
     def account_func(self) -> Callable[..., str] | None:
         if self.ACCOUNT is None:
@@ -190,6 +205,11 @@ def get_settings() -> AppSettings:
         raise ImproperlyConfigured(
             f"{SETTING_NAME}['DEFAULT_COMPONENTS'] = {merged['DEFAULT_COMPONENTS']!r} "
             f"is not one of COMPONENT_PRESETS: {', '.join(sorted(presets))}."
+        )
+    if merged["CUSTOMER_OBJECT"] not in CUSTOMER_OBJECTS:
+        raise ImproperlyConfigured(
+            f"{SETTING_NAME}['CUSTOMER_OBJECT'] = {merged['CUSTOMER_OBJECT']!r} is not one of "
+            f"{', '.join(repr(o) for o in CUSTOMER_OBJECTS)}."
         )
     merged["MAX_NETWORK_RETRIES"] = int(merged["MAX_NETWORK_RETRIES"])
     merged["TIMEOUT"] = float(merged["TIMEOUT"])

@@ -30,3 +30,26 @@ def customer_params(user: AbstractBaseUser) -> dict[str, Any]:
         # names together reach 301: cut it, or such a user could never get a customer.
         params["name"] = name.strip()[:STRIPE_NAME_MAX_LENGTH].rstrip()
     return params
+
+
+def account_params(user: AbstractBaseUser) -> dict[str, Any]:
+    """The JSON body of a new customer-configured Account for ``user`` (``CUSTOMER_OBJECT``
+    ``"account"``): what ``CUSTOMER_PARAMS`` gives, in the Account's names.
+
+    ``email`` becomes ``contact_email``, ``name`` ``display_name``, ``metadata`` stays
+    (``django_user_id`` included); the Account gets an empty ``customer`` configuration,
+    answered in the response (``include``). A site wanting more sets ``ACCOUNT_PARAMS``.
+    """
+    from .conf import get_settings
+
+    given = get_settings().customer_params_func()(user)
+    params: dict[str, Any] = {
+        "configuration": {"customer": {}},
+        "include": ["configuration.customer"],
+        "metadata": dict(given.get("metadata") or {}),
+    }
+    if given.get("email"):
+        params["contact_email"] = given["email"]
+    if given.get("name"):
+        params["display_name"] = given["name"]
+    return params

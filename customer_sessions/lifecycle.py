@@ -54,6 +54,7 @@ def keep_audit(sender: Any, instance: StripeCustomer, origin: Any = None, **kwar
         user_pk=str(instance.user_id),
         mode=instance.mode,
         account=instance.account,
+        customer_object=instance.customer_object,
         customer_id=instance.customer_id,
         reason=reason,
     )
@@ -75,7 +76,11 @@ def delete_in_stripe(record_pk: int) -> bool:
     record = ReplacedStripeCustomer.objects.get(pk=record_pk)
     try:
         delete_stripe_customer(
-            record.customer_id, mode=record.mode, account=record.account, user_pk=record.user_pk
+            record.customer_id,
+            mode=record.mode,
+            account=record.account,
+            user_pk=record.user_pk,
+            customer_object=record.customer_object,
         )
     except CustomerSessionError as exc:
         logger.error(

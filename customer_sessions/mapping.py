@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from . import signals
 from .conf import SETTING_NAME, get_settings
 from .exceptions import CustomerConflict, StripeInvalidRequest, TooManyReplacements
 from .models import (
+    CustomerObject,
     Mode,
     ReplacedStripeCustomer,
     StripeCustomer,
@@ -38,17 +40,49 @@ def current_mode() -> Mode:
     return stripe_mode(get_settings().require_secret_key())
 
 
+def configured_object() -> CustomerObject:
+    """What a user's first session makes them: ``CUSTOMER_OBJECT``."""
+    return CustomerObject(get_settings().CUSTOMER_OBJECT)
+
+
+@dataclass(frozen=True, slots=True)
+class MappedCustomer:
+    """A user's confirmed customer: its id and what it is (a Customer or an Account)."""
+
+    id: str
+    object: CustomerObject
+
+    @property
+    def is_account(self) -> bool:
+        """Whether ``id`` is a customer-configured Account, sent as ``customer_account``."""
+        return self.object == CustomerObject.ACCOUNT
+
+
 # --- lookup ---------------------------------------------------------------------------
 
 
-def mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
-    """The confirmed customer of ``user`` in ``mode`` and ``account``, or ``""``: one query."""
+def mapped_customer(user: AbstractBaseUser, mode: Mode, account: str) -> MappedCustomer | None:
+    """The confirmed customer of ``user`` in ``mode`` and ``account``, or None: one query.
+
+    A user keeps the object they are mapped to whatever ``CUSTOMER_OBJECT`` says now
+    (see docs/settings.md): the row says which kind it is.
+    """
     rows = StripeCustomer.objects.filter(user_id=user.pk, mode=mode, account=account)
-    return rows.values_list("customer_id", flat=True).first() or ""
+    found = rows.values_list("customer_id", "customer_object").first()
+    if found is None or not found[0]:
+        return None
+    return MappedCustomer(found[0], CustomerObject(found[1]))
 
 
-#: :func:`mapped_customer_id` for async code, in the request's database thread, as
-#: Django's async ORM runs a query.
+def mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
+    """The id of :func:`mapped_customer`, or ``""``."""
+    found = mapped_customer(user, mode, account)
+    return found.id if found is not None else ""
+
+
+#: :func:`mapped_customer` and :func:`mapped_customer_id` for async code, in the request's
+#: database thread, as Django's async ORM runs a query.
+amapped_customer = sync_to_async(mapped_customer)
 amapped_customer_id = sync_to_async(mapped_customer_id)
 
 
@@ -56,6 +90,11 @@ amapped_customer_id = sync_to_async(mapped_customer_id)
 
 
 def create_customer(user: AbstractBaseUser, mode: Mode, account: str) -> str:
+    """The id of :func:`create_mapped_customer`."""
+    return create_mapped_customer(user, mode, account).id
+
+
+def create_mapped_customer(user: AbstractBaseUser, mode: Mode, account: str) -> MappedCustomer:
     """Create and map the user's customer, exactly once however many requests race here.
 
     1. A pending claim row holds the customer's idempotency key, derived from the user, so
@@ -64,25 +103,40 @@ def create_customer(user: AbstractBaseUser, mode: Mode, account: str) -> str:
     2. Inside a transaction, the claim row is locked by writing to it first (a row lock on
        PostgreSQL and MySQL, the database write lock on SQLite, where SELECT ... FOR UPDATE
        does nothing). Whoever gets the lock second finds the customer already mapped.
-    3. The lock holder creates the customer with the claim's key and maps it.
+    3. The lock holder creates the customer with the claim's key and maps it: a Customer,
+       or with ``CUSTOMER_OBJECT`` ``"account"`` a customer-configured Account.
     The database decides; the idempotency key protects against a lost response.
     """
+    wanted = configured_object()
     claim, _ = StripeCustomer.objects.get_or_create(
         user_id=user.pk,
         mode=mode,
         account=account,
-        defaults={"idempotency_key": first_idempotency_key(user, mode, account)},
+        defaults={
+            "idempotency_key": first_idempotency_key(user, mode, account, wanted),
+            "customer_object": wanted,
+        },
     )
     client = get_client(account)
     with transaction.atomic():
         locked = StripeCustomer.objects.filter(pk=claim.pk).update(updated=timezone.now())
         row = StripeCustomer.objects.get(pk=claim.pk) if locked else None
         if row is None:  # deleted under us (the user was deleted): start over
-            return create_customer(user, mode, account)
+            return create_mapped_customer(user, mode, account)
         if row.customer_id:
-            return row.customer_id
-        params = get_settings().customer_params_func()(user)
-        customer_id = calls.create_customer(client, user.pk, params, row.idempotency_key)
+            return MappedCustomer(row.customer_id, CustomerObject(row.customer_object))
+        if row.customer_object != wanted:
+            # A claim left pending from before CUSTOMER_OBJECT changed: the new kind, and a
+            # key of its own (the old one may have been sent to the other endpoint).
+            row.customer_object = wanted
+            row.idempotency_key = next_idempotency_key(row.idempotency_key)
+            row.save(update_fields=["customer_object", "idempotency_key", "updated"])
+        create = calls.create_account if row.is_account else calls.create_customer
+        conf = get_settings()
+        params = (conf.account_params_func() if row.is_account else conf.customer_params_func())(
+            user
+        )
+        customer_id = create(client, user.pk, params, row.idempotency_key)
         if customer_id is None:
             # The parameters changed since an earlier attempt with this key (the user
             # edited their email, say): that attempt's customer, if Stripe made one, is
@@ -94,7 +148,7 @@ def create_customer(user: AbstractBaseUser, mode: Mode, account: str) -> str:
             )
             row.idempotency_key = next_idempotency_key(row.idempotency_key)
             row.save(update_fields=["idempotency_key", "updated"])
-            customer_id = calls.create_customer(client, user.pk, params, row.idempotency_key)
+            customer_id = create(client, user.pk, params, row.idempotency_key)
             if customer_id is None:
                 raise StripeInvalidRequest()
         row.customer_id = customer_id
@@ -116,15 +170,24 @@ def create_customer(user: AbstractBaseUser, mode: Mode, account: str) -> str:
             user.pk,
         )
         raise CustomerConflict()
-    logger.info("Created Stripe customer %s for user %s (%s).", customer_id, user.pk, mode)
+    logger.info(
+        "Created Stripe %s %s for user %s (%s).", row.customer_object, customer_id, user.pk, mode
+    )
     signals.customer_created.send(
         sender=StripeCustomer, user=user, customer_id=customer_id, mode=mode, account=account
     )
-    return customer_id
+    return MappedCustomer(customer_id, CustomerObject(row.customer_object))
 
 
 async def acreate_customer(user: AbstractBaseUser, mode: Mode, account: str) -> str:
-    """:func:`create_customer` for async code, in a thread of its own.
+    """The id of :func:`acreate_mapped_customer`."""
+    return (await acreate_mapped_customer(user, mode, account)).id
+
+
+async def acreate_mapped_customer(
+    user: AbstractBaseUser, mode: Mode, account: str
+) -> MappedCustomer:
+    """:func:`create_mapped_customer` for async code, in a thread of its own.
 
     It holds a row lock while Stripe answers, which Django's async ORM cannot do inside a
     transaction: a thread of its own (``thread_sensitive=False``) never stalls the other
@@ -135,9 +198,11 @@ async def acreate_customer(user: AbstractBaseUser, mode: Mode, account: str) -> 
     )
 
 
-def _create_customer_in_a_thread(user: AbstractBaseUser, mode: Mode, account: str) -> str:
+def _create_customer_in_a_thread(
+    user: AbstractBaseUser, mode: Mode, account: str
+) -> MappedCustomer:
     try:
-        return create_customer(user, mode, account)
+        return create_mapped_customer(user, mode, account)
     finally:
         # No request starts or ends in this thread to close its database connection
         # (whatever CONN_MAX_AGE says): close it here, so no thread keeps one unwatched.
@@ -217,6 +282,7 @@ def replace_customer(
                     user_pk=str(user.pk),
                     mode=mode,
                     account=account,
+                    customer_object=row.customer_object,
                     customer_id=old_customer_id,
                     reason=reason,
                 )

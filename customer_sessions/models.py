@@ -29,7 +29,7 @@ def new_idempotency_key() -> str:
     return f"{KEY_PREFIX}{uuid.uuid4().hex}"
 
 
-def first_idempotency_key(user: Any, mode: str, account: str) -> str:
+def first_idempotency_key(user: Any, mode: str, account: str, customer_object: str = "") -> str:
     """The key of ``user``'s first customer in ``mode`` and ``account``: always the same.
 
     Derived with the site's ``SECRET_KEY`` (so two sites on one Stripe account never share
@@ -37,9 +37,13 @@ def first_idempotency_key(user: Any, mode: str, account: str) -> str:
     database reset, by somebody else, gets another key). A claim rolled back with the
     site's transaction is thus retried with the key Stripe saw, and Stripe replays the
     customer it made instead of making a second one (within Stripe's 24 hours).
+    A customer-configured Account (``customer_object="account"``) has keys of its own; a
+    Customer's are the same as before that choice existed.
     """
-    natural = "\x1f".join([str(user.pk), str(user.get_username()), str(mode), account])
-    return _derived(natural)
+    parts = [str(user.pk), str(user.get_username()), str(mode), account]
+    if customer_object and customer_object != "customer":
+        parts.append(customer_object)
+    return _derived("\x1f".join(parts))
 
 
 def next_idempotency_key(previous: str) -> str:
@@ -55,6 +59,16 @@ def _derived(value: str) -> str:
 class Mode(models.TextChoices):
     TEST = "test", _("Test")
     LIVE = "live", _("Live")
+
+
+class CustomerObject(models.TextChoices):
+    """What a mapping points at (the ``CUSTOMER_OBJECT`` setting says what new ones get)."""
+
+    #: A v1 Customer, ``cus_…``.
+    CUSTOMER = "customer", _("Customer")
+    #: An Accounts v2 Account with a customer configuration, ``acct_…`` (not a Connect
+    #: account the ``ACCOUNT`` setting names: that one is the ``account`` column).
+    ACCOUNT = "account", _("Customer-configured account")
 
 
 class StripeCustomer(models.Model):
@@ -73,6 +87,16 @@ class StripeCustomer(models.Model):
         blank=True,
         default="",
         help_text=_('The Stripe connected account ("acct_…"); empty for the platform account.'),
+    )
+    customer_object = models.CharField(
+        _("customer object"),
+        max_length=8,
+        choices=CustomerObject.choices,
+        default=CustomerObject.CUSTOMER,
+        help_text=_(
+            'What customer_id names: a Customer ("cus_…") or a customer-configured '
+            'Account ("acct_…").'
+        ),
     )
     customer_id = models.CharField(
         _("customer id"),
@@ -109,6 +133,11 @@ class StripeCustomer(models.Model):
     def is_pending(self) -> bool:
         return not self.customer_id
 
+    @property
+    def is_account(self) -> bool:
+        """Whether ``customer_id`` is a customer-configured Account (``acct_…``)."""
+        return self.customer_object == CustomerObject.ACCOUNT
+
 
 class ReplacedStripeCustomer(models.Model):
     """A customer that a mapping used to point at: the audit of every mapping that ended.
@@ -142,6 +171,12 @@ class ReplacedStripeCustomer(models.Model):
     )
     mode = models.CharField(_("mode"), max_length=4, choices=Mode.choices)
     account = models.CharField(_("connected account"), max_length=255, blank=True, default="")
+    customer_object = models.CharField(
+        _("customer object"),
+        max_length=8,
+        choices=CustomerObject.choices,
+        default=CustomerObject.CUSTOMER,
+    )
     customer_id = models.CharField(_("customer id"), max_length=255)
     reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
     replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True, db_index=True)

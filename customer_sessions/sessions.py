@@ -23,13 +23,14 @@ from .exceptions import (
     UnknownComponents,
 )
 from .mapping import (
-    acreate_customer,
-    amapped_customer_id,
+    MappedCustomer,
+    acreate_mapped_customer,
+    amapped_customer,
     areplace_customer,
     check_user,
-    create_customer,
+    create_mapped_customer,
     current_mode,
-    mapped_customer_id,
+    mapped_customer,
     replace_customer,
 )
 from .middleware import mark_current_issued
@@ -65,19 +66,23 @@ def create_customer_session(
         spend_for_user(user)
     spend_site_budget()
     client = get_client(account)
-    customer_id = mapped_customer_id(user, asked.mode, account)
-    if not customer_id:
-        customer_id = create_customer(user, asked.mode, account)
-    session = calls.create_session(client, user.pk, customer_id, asked.components)
+    customer = mapped_customer(user, asked.mode, account)
+    if customer is None:
+        customer = create_mapped_customer(user, asked.mode, account)
+    session = calls.create_session(
+        client, user.pk, customer.id, asked.components, customer_account=customer.is_account
+    )
     if session is None:
-        status = calls.customer_status(client, user.pk, customer_id)
+        status = _status_call(customer)(client, user.pk, customer.id)
         if status is not CustomerStatus.DELETED:
-            raise _refused(asked, customer_id, status, calls.platform_account(user.pk))
-        replace_customer(user, asked.mode, account, customer_id, _DELETED)
-        customer_id = create_customer(user, asked.mode, account)
-        session = calls.create_session(client, user.pk, customer_id, asked.components)
+            raise _refused(asked, customer, status, calls.platform_account(user.pk))
+        replace_customer(user, asked.mode, account, customer.id, _DELETED)
+        customer = create_mapped_customer(user, asked.mode, account)
+        session = calls.create_session(
+            client, user.pk, customer.id, asked.components, customer_account=customer.is_account
+        )
         if session is None:
-            raise _new_customer_missing(asked, customer_id)
+            raise _new_customer_missing(asked, customer.id)
     session_created.send(**_created(asked, session))
     return session
 
@@ -102,19 +107,23 @@ async def acreate_customer_session(
         await aspend_for_user(user)
     await aspend_site_budget()
     client = get_async_client(account)
-    customer_id = await amapped_customer_id(user, asked.mode, account)
-    if not customer_id:
-        customer_id = await acreate_customer(user, asked.mode, account)
-    session = await calls.acreate_session(client, user.pk, customer_id, asked.components)
+    customer = await amapped_customer(user, asked.mode, account)
+    if customer is None:
+        customer = await acreate_mapped_customer(user, asked.mode, account)
+    session = await calls.acreate_session(
+        client, user.pk, customer.id, asked.components, customer_account=customer.is_account
+    )
     if session is None:
-        status = await calls.acustomer_status(client, user.pk, customer_id)
+        status = await _astatus_call(customer)(client, user.pk, customer.id)
         if status is not CustomerStatus.DELETED:
-            raise _refused(asked, customer_id, status, await calls.aplatform_account(user.pk))
-        await areplace_customer(user, asked.mode, account, customer_id, _DELETED)
-        customer_id = await acreate_customer(user, asked.mode, account)
-        session = await calls.acreate_session(client, user.pk, customer_id, asked.components)
+            raise _refused(asked, customer, status, await calls.aplatform_account(user.pk))
+        await areplace_customer(user, asked.mode, account, customer.id, _DELETED)
+        customer = await acreate_mapped_customer(user, asked.mode, account)
+        session = await calls.acreate_session(
+            client, user.pk, customer.id, asked.components, customer_account=customer.is_account
+        )
         if session is None:
-            raise _new_customer_missing(asked, customer_id)
+            raise _new_customer_missing(asked, customer.id)
     await session_created.asend(**_created(asked, session))
     return session
 
@@ -153,8 +162,18 @@ def components_of(conf: AppSettings, preset: str) -> dict[str, Any]:
         ) from None
 
 
+def _status_call(customer: MappedCustomer) -> Any:
+    """How to ask Stripe what became of ``customer``: a Customer's retrieve, or an
+    Account's (closed counts as deleted)."""
+    return calls.account_status if customer.is_account else calls.customer_status
+
+
+def _astatus_call(customer: MappedCustomer) -> Any:
+    return calls.aaccount_status if customer.is_account else calls.acustomer_status
+
+
 def _refused(
-    asked: _Asked, customer_id: str, status: CustomerStatus, platform: str
+    asked: _Asked, customer: MappedCustomer, status: CustomerStatus, platform: str
 ) -> CustomerSessionError:
     """Stripe refused a session for a customer it did not confirm deleted: keep the mapping.
 
@@ -163,6 +182,7 @@ def _refused(
     logged with the account, never a reason to make the user a new customer there.
     """
     user = asked.user
+    customer_id = customer.id
     if status is CustomerStatus.OK:
         logger.error(
             "Stripe refused a session for customer %s of user %s as missing, yet retrieves it.",

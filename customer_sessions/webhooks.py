@@ -1,8 +1,10 @@
 """The Stripe webhook endpoint: keeps the mapping in step with what happens in Stripe.
 
 Mount it (``customer_sessions.urls`` does, as ``webhook/``), add the URL as an endpoint in
-the Stripe dashboard (Developers → Webhooks) for the ``customer.deleted`` event, and put
-its signing secret in ``CUSTOMER_SESSIONS["WEBHOOK_SECRET"]``.
+the Stripe dashboard (Developers → Webhooks) for the ``customer.deleted`` event (and, with
+customer-configured Accounts, as an event destination for the thin
+``v2.core.account.closed`` event), and put its signing secret(s) in
+``CUSTOMER_SESSIONS["WEBHOOK_SECRET"]``.
 
 - The signature is checked with ``stripe.Webhook.construct_event`` against the signing
   secret(s) and ``WEBHOOK_TOLERANCE`` (seconds); a bad, missing or stale signature answers
@@ -18,6 +20,13 @@ its signing secret in ``CUSTOMER_SESSIONS["WEBHOOK_SECRET"]``.
 - Each handled event id is stored (unique): a replay answers 200 and changes nothing.
 - When handling fails (the database, too many replacements at once) the answer is 500
   and nothing is stored, so Stripe delivers the event again later.
+- ``v2.core.account.closed``, a thin event notification (``"object": "v2.core.event"``,
+  parsed with ``StripeClient.parse_event_notification``, the same on every stripe-python
+  the app supports; on 14.1, which has no class for this type, it is an
+  ``UnknownEventNotification`` with the same ``type`` and ``related_object``): the
+  mapping of that customer account is forgotten as ``customer.deleted`` forgets a
+  customer. Only a mapping to a customer account: a Connect account closing is not a
+  customer's.
 - Other event types answer 200 and are ignored.
 """
 
@@ -40,7 +49,8 @@ from django.views.decorators.http import require_POST
 from .conf import SETTING_NAME, get_settings
 from .exceptions import CustomerSessionError
 from .maintenance import forget_customer
-from .models import Mode, ProcessedWebhookEvent, ReplacedStripeCustomer
+from .models import CustomerObject, Mode, ProcessedWebhookEvent, ReplacedStripeCustomer
+from .stripe_client import get_client
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +68,31 @@ def customer_deleted(event: dict[str, Any]) -> None:
         logger.info("Stripe event %s: customer %s was deleted.", event["id"], customer_id)
 
 
+def account_closed(event: dict[str, Any]) -> None:
+    """``v2.core.account.closed``: forget the customer account's mapping, as a deleted
+    customer's (the thin event's ``related_object`` is the account)."""
+    account_id = (event.get("related_object") or {}).get("id") or ""
+    mode = Mode.LIVE if event.get("livemode") else Mode.TEST
+    if forget_customer(
+        account_id,
+        ReplacedStripeCustomer.Reason.DELETED,
+        mode=mode,
+        account=event.get("account") or "",
+        customer_object=CustomerObject.ACCOUNT,
+    ):
+        logger.info("Stripe event %s: customer account %s was closed.", event["id"], account_id)
+
+
 #: Event type → handler. Handlers run in a transaction together with the stored event id.
+#: A thin (v2) event reaches its handler as ``id``, ``type``, ``livemode``, ``account``
+#: (its context) and ``related_object``.
 HANDLERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "customer.deleted": customer_deleted,
+    "v2.core.account.closed": account_closed,
 }
+
+#: The ``object`` of a thin event notification's payload.
+THIN_EVENT = "v2.core.event"
 
 
 def _answer(status: int, code: str, detail: str) -> JsonResponse:
@@ -97,12 +128,20 @@ def _verified_event(payload: str, signature: str | None) -> dict[str, Any] | Non
     """The event if ``signature`` is valid for one of the signing secrets, else None.
 
     Valid: an HMAC of one of the secrets, timestamped no further from now than the
-    tolerance, in the past (stripe-python's check) or in the future.
+    tolerance, in the past (stripe-python's check) or in the future. A thin event is
+    verified and read by ``StripeClient.parse_event_notification``, a snapshot event by
+    ``stripe.Webhook.construct_event``.
     """
     tolerance = get_settings().WEBHOOK_TOLERANCE
+    thin = _is_thin(payload)
     for secret in _secrets():
         try:
-            stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
+            if thin:
+                notification = get_client().parse_event_notification(
+                    payload, signature, secret, tolerance=tolerance
+                )
+            else:
+                stripe.Webhook.construct_event(payload, signature, secret, tolerance=tolerance)
         except stripe.SignatureVerificationError:
             continue
         signed_at = _signed_at(signature or "")
@@ -117,9 +156,33 @@ def _verified_event(payload: str, signature: str | None) -> dict[str, Any] | Non
                 tolerance,
             )
             return None
+        if thin:
+            return _thin_event(notification)
         event = json.loads(payload)
         return event if isinstance(event, dict) else None
     return None
+
+
+def _is_thin(payload: str) -> bool:
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("object") == THIN_EVENT
+
+
+def _thin_event(notification: Any) -> dict[str, Any]:
+    """A thin event notification as the handlers read events (its public attributes)."""
+    related = getattr(notification, "related_object", None)
+    return {
+        "id": notification.id,
+        "type": notification.type,
+        "livemode": bool(notification.livemode),
+        "account": str(notification.context) if notification.context else "",
+        "related_object": (
+            {"id": related.id, "type": related.type, "url": related.url} if related else None
+        ),
+    }
 
 
 @csrf_exempt
@@ -147,8 +210,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     try:
         payload = request.body.decode("utf-8")
         event = _verified_event(payload, request.headers.get("Stripe-Signature"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        # Not JSON, or a thin event without the fields stripe-python reads (id, type,
+        # created): refused as unreadable, whatever its signature.
         event = None
+    except CustomerSessionError as exc:  # a thin event needs the app's client: no key
+        logger.error("A Stripe thin event arrived but cannot be read: %s; refused (500).", exc)
+        return _answer(500, "webhook_misconfigured", "The Stripe secret key is not set.")
     if event is None or not isinstance(event.get("id"), str) or "type" not in event:
         logger.warning("Refused a Stripe webhook with a missing, bad or stale signature.")
         return _answer(400, "bad_signature", "The Stripe signature is missing or not valid.")

@@ -200,6 +200,9 @@ CUSTOMER_SESSIONS = {
     # The most sessions the whole site asks Stripe for, e.g. "10/s" (docs/settings.md);
     # counted in the cache above, so shared by every process only with REDIS_URL.
     "SITE_SESSION_RATE": os.environ.get("SITE_SESSION_RATE") or None,
+    # "account" makes each user a customer-configured Account (Accounts v2) instead of a
+    # Customer: docs/customer-accounts.md.
+    "CUSTOMER_OBJECT": os.environ.get("CUSTOMER_SESSIONS_CUSTOMER_OBJECT") or "customer",
 }
 
 # While Stripe is simulated (STRIPE_API_BASE set), the pages load a labelled stand-in for

@@ -243,3 +243,36 @@ def test_processed_webhook_events_are_listed_read_only(admin_client_):
     assert 'href="/admin/customer_sessions/processedwebhookevent/add/"' not in (
         response.content.decode()
     )
+
+
+def test_a_customer_account_links_to_its_account_page(admin_client_, fake_stripe, settings):
+    assert (
+        dashboard_url("acct_1A", "test", "", "account")
+        == "https://dashboard.stripe.com/test/connect/accounts/acct_1A"
+    )
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    account_id = get_or_create_customer(UserFactory(username="ada"))
+
+    page = admin_client_.get(CHANGELIST).content.decode()
+
+    assert f'href="https://dashboard.stripe.com/test/connect/accounts/{account_id}"' in page
+    assert "Customer-configured account" in page
+
+
+def test_verify_action_asks_for_a_customer_account_with_v2(admin_client_, fake_stripe, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    ok = StripeCustomer.objects.get(customer_id=get_or_create_customer(UserFactory(username="ok")))
+    closed = StripeCustomer.objects.get(
+        customer_id=get_or_create_customer(UserFactory(username="gone"))
+    )
+    fake_stripe.close_account(closed.customer_id)
+    before = len(fake_stripe.requests)
+
+    response = verify(admin_client_, "verify_against_stripe", ok, closed)
+
+    assert sorted(messages_of(response)) == sorted(
+        ["1 customer(s) exist in Stripe.", f"Deleted in Stripe: {closed.customer_id} (gone)"]
+    )
+    assert sorted(r.path for r in fake_stripe.requests[before:]) == sorted(
+        f"/v2/core/accounts/{r.customer_id}" for r in (ok, closed)
+    )

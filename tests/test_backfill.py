@@ -303,3 +303,19 @@ def test_stopped_halfway_then_run_again_maps_everyone_once(fake_stripe, how):
 
     assert_one_customer_each(fake_stripe, users)
     assert len(mapped_ids()) == len(users)
+
+
+@pytest.mark.django_db
+def test_backfill_in_account_mode_makes_one_account_each(fake_stripe, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    users = make_users(4)
+
+    backfill("--rate", "1000")
+    backfill("--rate", "1000")
+
+    rows = dict(StripeCustomer.objects.values_list("user_id", "customer_id"))
+    assert sorted(rows) == sorted(u.pk for u in users)
+    assert sorted(rows.values()) == sorted(a["id"] for a in fake_stripe.accounts)
+    assert set(StripeCustomer.objects.values_list("customer_object", flat=True)) == {"account"}
+    assert customer_creates(fake_stripe) == 0
+    assert len(fake_stripe.requests_to("POST", "/v2/core/accounts")) == 4

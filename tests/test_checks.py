@@ -488,3 +488,37 @@ def test_a_site_budget_over_a_per_process_cache_is_a_deploy_warning():
     shared = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
     with keys(SECRET_KEY=SK_TEST, SITE_SESSION_RATE="10/s"), override_settings(CACHES=shared):
         assert app_checks.check_site_budget_cache() == []
+
+
+# --- W011: users mapped to the other kind than CUSTOMER_OBJECT ------------------------
+
+
+@pytest.mark.django_db
+def test_switching_to_accounts_says_how_many_users_keep_their_customers(fake_stripe, settings):
+    from customer_sessions.services import get_or_create_customer
+
+    from .factories import UserFactory
+
+    for user in UserFactory.create_batch(3):
+        get_or_create_customer(user)
+    assert checks.run_checks(databases=["default"], tags=[checks.Tags.database]) == []
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    get_or_create_customer(UserFactory())  # a newcomer: an account, not counted
+
+    messages = app_checks.check_customer_object_switch(databases=["default"])
+
+    assert ids(messages) == ["customer_sessions.W011"]
+    assert messages[0].msg.startswith("3 user(s) in database 'default' are mapped to Customers")
+    assert "they keep them" in messages[0].msg
+    # A plain `manage.py check` does not touch the database.
+    assert app_checks.check_customer_object_switch(databases=None) == []
+
+
+def test_an_unknown_customer_object_is_a_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from customer_sessions.conf import get_settings
+
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "accounts"}
+    with pytest.raises(ImproperlyConfigured, match="CUSTOMER_OBJECT"):
+        get_settings()

@@ -182,3 +182,21 @@ def test_customers_of_the_other_mode_are_reported_not_lost(fake_stripe, delete_w
     assert any("live mode" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     call_command("customer_sessions_verify", "--rate", "1000", stdout=(out := io.StringIO()))
     assert "1 customer(s) of deleted users were made in the other mode" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_setting_a_deleted_users_account_is_closed(
+    fake_stripe, delete_with_user, settings
+):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    user = UserFactory()
+    account_id = get_or_create_customer(user)
+
+    user.delete()
+
+    assert fake_stripe.accounts == []
+    (close,) = fake_stripe.requests_to("POST", f"/v2/core/accounts/{account_id}/close")
+    assert close.params == {"applied_configurations": ["customer"]}
+    assert fake_stripe.requests_to("DELETE") == []
+    record = ReplacedStripeCustomer.objects.get(customer_id=account_id)
+    assert record.customer_object == "account" and record.stripe_deleted_at is not None

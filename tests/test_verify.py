@@ -114,3 +114,22 @@ def test_verify_rides_out_a_stripe_hiccup(mappings, fake_stripe):
         verify("--rate", "1000")
     statuses = sorted(r.status or 0 for r in fake_stripe.requests_to("GET"))
     assert statuses == [200, 200, 404, 404, 503]  # four customers, one asked twice
+
+
+@pytest.mark.django_db
+def test_verify_fix_forgets_closed_accounts_and_keeps_open_ones(fake_stripe, settings):
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    open_id = get_or_create_customer(UserFactory(username="open", password=None))
+    closed_id = get_or_create_customer(UserFactory(username="closed", password=None))
+    fake_stripe.close_account(closed_id)
+
+    text = verify("--rate", "1000", "--fix")
+
+    assert f"deleted: {closed_id} of user" in text
+    assert mapped_ids() == [open_id]
+    record = ReplacedStripeCustomer.objects.get(customer_id=closed_id)
+    assert (record.reason, record.customer_object) == ("deleted", "account")
+    assert {r.path for r in fake_stripe.requests_to("GET")} == {
+        f"/v2/core/accounts/{open_id}",
+        f"/v2/core/accounts/{closed_id}",
+    }

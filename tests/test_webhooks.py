@@ -322,3 +322,113 @@ def test_another_users_mapping_is_untouched(webhook, mapped):
     post(Client(), payload, sign(payload))
     other.refresh_from_db()
     assert other.customer_id.startswith("cus_")
+
+
+# --- thin events (Accounts v2): v2.core.account.closed ----------------------------------
+
+
+def thin_event(
+    account_id: str,
+    *,
+    type: str = "v2.core.account.closed",  # noqa: A002
+    livemode: bool = False,
+    context: str | None = None,
+    event_id: str | None = None,
+) -> str:
+    """A thin event notification's payload, as Stripe sends it to an event destination."""
+    body: dict[str, Any] = {
+        "id": event_id or "evt_test_" + secrets.token_hex(12),
+        "object": "v2.core.event",
+        "type": type,
+        "livemode": livemode,
+        "created": "2026-12-01T12:00:00.000Z",
+        "related_object": {
+            "id": account_id,
+            "type": "v2.core.account",
+            "url": f"/v2/core/accounts/{account_id}",
+        },
+    }
+    if context is not None:
+        body["context"] = context
+    return json.dumps(body)
+
+
+@pytest.fixture
+def account_mapped(webhook, user, settings):  # type: ignore[no-untyped-def]
+    """A user whose customer-configured Account exists in Stripe."""
+    settings.CUSTOMER_SESSIONS = {**settings.CUSTOMER_SESSIONS, "CUSTOMER_OBJECT": "account"}
+    return StripeCustomer.objects.get(customer_id=get_or_create_customer(user))
+
+
+def test_account_closed_forgets_the_mapping_and_the_next_session_makes_a_new_account(
+    webhook, account_mapped, user, client
+):
+    old = account_mapped.customer_id
+    payload = thin_event(old)
+
+    response = post(client, payload, sign(payload))
+
+    assert (response.status_code, response.json()["code"]) == (200, "processed")
+    assert StripeCustomer.objects.get(user=user).customer_id == ""
+    record = ReplacedStripeCustomer.objects.get(customer_id=old)
+    assert (record.reason, record.customer_object) == ("deleted", "account")
+    assert ProcessedWebhookEvent.objects.get().type == "v2.core.account.closed"
+    session = create_customer_session(user)
+    assert session.customer_account not in (None, old)
+    assert len(webhook.requests_to("POST", "/v2/core/accounts")) == 2
+
+
+def test_a_replayed_thin_event_changes_nothing(webhook, account_mapped, user, client):
+    payload = thin_event(account_mapped.customer_id)
+    assert post(client, payload, sign(payload)).json()["code"] == "processed"
+    get_or_create_customer(user)
+
+    again = post(client, payload, sign(payload))
+
+    assert again.json()["code"] == "duplicate"
+    assert StripeCustomer.objects.get(user=user).customer_id != ""
+
+
+def test_a_thin_event_with_a_bad_signature_is_refused(webhook, account_mapped, client):
+    payload = thin_event(account_mapped.customer_id)
+
+    response = post(client, payload, sign(payload, secret="whsec_" + "0" * 32))
+
+    assert (response.status_code, response.json()["code"]) == (400, "bad_signature")
+    assert StripeCustomer.objects.get(pk=account_mapped.pk).customer_id != ""
+
+
+def test_a_closed_connect_account_is_not_a_customer_account(webhook, user, client):
+    """The Connect account a user's customer lives on closing forgets nothing, nor does
+    an acct_ id mapped as a Customer's connected account."""
+    connected = "acct_1Connected000000"
+    customer = get_or_create_customer(user, account=connected)
+    payload = thin_event(connected)
+
+    response = post(client, payload, sign(payload))
+
+    assert response.status_code == 200
+    assert StripeCustomer.objects.get(user=user).customer_id == customer
+    assert not ReplacedStripeCustomer.objects.exists()
+
+
+def test_other_thin_events_are_ignored(webhook, account_mapped, client):
+    payload = thin_event(account_mapped.customer_id, type="v2.core.account.updated")
+
+    response = post(client, payload, sign(payload))
+
+    assert (response.status_code, response.json()["code"]) == (200, "ignored")
+    assert StripeCustomer.objects.get(pk=account_mapped.pk).customer_id != ""
+
+
+@pytest.mark.parametrize("missing", ["id", "created", "type"])
+def test_a_signed_thin_event_missing_a_field_is_refused_not_a_crash(webhook, client, missing):
+    body = json.loads(thin_event("acct_1Whatever000000"))
+    del body[missing]
+    payload = json.dumps(body)
+
+    response = post(client, payload, sign(payload))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_signature"
+    assert not ProcessedWebhookEvent.objects.exists()

@@ -78,49 +78,121 @@ def delete_customer(client: stripe.StripeClient, user_pk: Any, customer_id: str)
                 raise
 
 
+# --- customer-configured accounts (Accounts v2) ----------------------------------------
+
+
+def create_account(
+    client: stripe.StripeClient, user_pk: Any, params: Any, idempotency_key: str
+) -> str | None:
+    """A new customer-configured Account's id (``POST /v2/core/accounts``, a JSON body);
+    ``None`` when Stripe refuses ``idempotency_key`` as first used with other parameters."""
+    with stripe_errors("create a customer account", user_pk):
+        try:
+            account = client.v2.core.accounts.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.IdempotencyError:
+            return None
+    return str(account.id)
+
+
+def account_status(client: stripe.StripeClient, user_pk: Any, account_id: str) -> CustomerStatus:
+    """What Stripe says of a customer account: one ``GET /v2/core/accounts/{id}``; closed
+    counts as deleted (Stripe never deletes an Account, it closes it)."""
+    with stripe_errors("retrieve a customer account", user_pk, account_id):
+        try:
+            account = client.v2.core.accounts.retrieve(account_id)
+        except stripe.InvalidRequestError as exc:
+            return _status_of_missing(exc)
+    return CustomerStatus.DELETED if getattr(account, "closed", False) else CustomerStatus.OK
+
+
+async def aaccount_status(
+    client: stripe.StripeClient, user_pk: Any, account_id: str
+) -> CustomerStatus:
+    """:func:`account_status`, awaiting Stripe."""
+    with stripe_errors("retrieve a customer account", user_pk, account_id):
+        try:
+            account = await client.v2.core.accounts.retrieve_async(account_id)
+        except stripe.InvalidRequestError as exc:
+            return _status_of_missing(exc)
+    return CustomerStatus.DELETED if getattr(account, "closed", False) else CustomerStatus.OK
+
+
+def close_account(client: stripe.StripeClient, user_pk: Any, account_id: str) -> None:
+    """Close a customer account (its customer configuration); one Stripe no longer has, or
+    closed already, counts as closed."""
+    with stripe_errors("close a customer account", user_pk, account_id):
+        try:
+            client.v2.core.accounts.close(
+                account_id, params={"applied_configurations": ["customer"]}
+            )
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                raise
+
+
 # --- customer sessions ----------------------------------------------------------------
 
 
 @sensitive_variables()
 def create_session(
-    client: stripe.StripeClient, user_pk: Any, customer_id: str, components: dict[str, Any]
+    client: stripe.StripeClient,
+    user_pk: Any,
+    customer_id: str,
+    components: dict[str, Any],
+    *,
+    customer_account: bool = False,
 ) -> CustomerSession | None:
-    """A fresh Customer Session; ``None`` when Stripe does not know the customer."""
+    """A fresh Customer Session; ``None`` when Stripe does not know the customer.
+
+    ``customer_account``: ``customer_id`` is a customer-configured Account (``acct_…``),
+    sent as ``customer_account`` (and no ``customer``).
+    """
     with stripe_errors("create a customer session", user_pk, customer_id):
         try:
             response = client.v1.customer_sessions.create(
-                params=_session_params(customer_id, components)
+                params=_session_params(customer_id, components, customer_account)
             )
         except stripe.InvalidRequestError as exc:
             if _is_missing_customer(exc):
                 return None
             raise
-    return _session_from(response, customer_id, components)
+    return _session_from(response, customer_id, components, customer_account)
 
 
 @sensitive_variables()
 async def acreate_session(
-    client: stripe.StripeClient, user_pk: Any, customer_id: str, components: dict[str, Any]
+    client: stripe.StripeClient,
+    user_pk: Any,
+    customer_id: str,
+    components: dict[str, Any],
+    *,
+    customer_account: bool = False,
 ) -> CustomerSession | None:
     """:func:`create_session`, awaiting Stripe."""
     with stripe_errors("create a customer session", user_pk, customer_id):
         try:
             response = await client.v1.customer_sessions.create_async(
-                params=_session_params(customer_id, components)
+                params=_session_params(customer_id, components, customer_account)
             )
         except stripe.InvalidRequestError as exc:
             if _is_missing_customer(exc):
                 return None
             raise
-    return _session_from(response, customer_id, components)
+    return _session_from(response, customer_id, components, customer_account)
 
 
-def _session_params(customer_id: str, components: dict[str, Any]) -> Any:
-    return {"customer": customer_id, "components": components}
+def _session_params(customer_id: str, components: dict[str, Any], customer_account: bool) -> Any:
+    key = "customer_account" if customer_account else "customer"
+    return {key: customer_id, "components": components}
 
 
 def _is_missing_customer(exc: stripe.InvalidRequestError) -> bool:
-    return exc.code == "resource_missing" and getattr(exc, "param", None) == "customer"
+    return exc.code == "resource_missing" and getattr(exc, "param", None) in (
+        "customer",
+        "customer_account",
+    )
 
 
 def _answered_components(response: Any) -> dict[str, Any] | None:
@@ -143,17 +215,23 @@ def _plain(value: Any) -> Any:
 
 
 @sensitive_variables()
-def _session_from(response: Any, customer_id: str, components: dict[str, Any]) -> CustomerSession:
+def _session_from(
+    response: Any, customer_id: str, components: dict[str, Any], customer_account: bool
+) -> CustomerSession:
     answered = _answered_components(response)
+    answered_account = getattr(response, "customer_account", None) or None
+    if customer_account and not answered_account:
+        answered_account = customer_id
+    fallback = "" if customer_account else customer_id
     return CustomerSession(
         client_secret=ClientSecret(response.client_secret),
         expires_at=int(response.expires_at),
-        customer=str(getattr(response, "customer", None) or customer_id),
+        customer=str(getattr(response, "customer", None) or fallback),
         livemode=bool(response.livemode),
         # What Stripe answered; what was asked for if Stripe left it out.
         components=MappingProxyType(answered if answered is not None else components),
         created=int(getattr(response, "created", 0) or 0),
-        customer_account=getattr(response, "customer_account", None) or None,
+        customer_account=answered_account,
     )
 
 

@@ -24,6 +24,7 @@ from .http_server import Handler, Server, family, url_host
 from .ids import random_string
 from .rate_limits import WriteLimit
 from .records import FakeAccount, RecordedRequest, StoredObject
+from .resources.accounts import new_account
 from .resources.customers import new_customer
 from .routing import dispatch
 from .store import Store
@@ -202,6 +203,12 @@ class FakeStripe:
         return self._store.live("cus_")
 
     @property
+    def accounts(self) -> list[StoredObject]:
+        """Accounts v2 (customer-configured ones among them) not closed, in every mode and
+        connected account, oldest first, as stored: ``configuration`` in full."""
+        return self._store.live("acct_")
+
+    @property
     def customer_sessions(self) -> list[StoredObject]:
         return self._store.sessions()
 
@@ -234,6 +241,28 @@ class FakeStripe:
         """Delete as ``DELETE /v1/customers/{id}`` would, in whichever namespace it lives."""
         self._store.delete_customer(customer_id)
         return {"id": customer_id, "object": "customer", "deleted": True}
+
+    def create_account(
+        self, *, livemode: bool = False, account: str = "", platform: str = "", **params: Any
+    ) -> StoredObject:
+        """An Accounts v2 account made without HTTP; ``params`` as the JSON body of
+        ``POST /v2/core/accounts`` (``configuration={"customer": {}}`` for a customer)."""
+        try:
+            clean = validate("V2CoreAccountsCreate", params)
+        except ParamError as exc:
+            raise ValueError(exc.message) from None
+        platform = platform or self.account_id
+        obj = new_account(self._store, (platform, livemode, account), clean)
+        return StoredObject(obj, livemode=livemode, account=account, platform=platform)
+
+    def close_account(self, account_id: str) -> dict[str, Any]:
+        """Close as ``POST /v2/core/accounts/{id}/close`` would, in whichever namespace it
+        lives; retrieving it then answers ``closed: true``."""
+        return self._store.close_account(account_id)
+
+    def erase_account(self, account_id: str) -> None:
+        """Remove an account as if it had never existed: retrieving it then answers 404."""
+        self._store.erase(account_id)
 
     def erase_customer(self, customer_id: str) -> None:
         """Remove a customer as if it had never existed (Stripe's "delete all test data"):
@@ -410,7 +439,7 @@ class FakeStripe:
             livemode=request is not None and request.livemode,
             account=request.account if request is not None else "",
         )
-        body = error_body(exc, request_log_url=url)
+        body = error_body(exc, request_log_url=url, v2=raw.path.startswith("/v2/"))
         return Response(exc.status, body, pre_execution=exc.pre_execution)
 
     def _sleep(self, seconds: float) -> None:

@@ -59,8 +59,18 @@ def log_url(request_id: str, arrived: float, *, livemode: bool, account: str) ->
     return f"https://dashboard.stripe.com/{prefix}{mode}logs/{request_id}?t={int(arrived)}"
 
 
-def error_body(error: StripeError, *, request_log_url: str) -> dict[str, Any]:
-    """``{"error": {...}}`` for ``error``; no log URL on a 401 (no account is known then)."""
+def error_body(error: StripeError, *, request_log_url: str, v2: bool = False) -> dict[str, Any]:
+    """``{"error": {...}}`` for ``error``; no log URL on a 401 (no account is known then).
+
+    ``v2``: the shape of the v2 API's errors, which stripe-python reads by ``type`` first
+    (its own exception per v2 type, else the v1 rules by status): ``type``, ``code`` and
+    ``message``, no ``doc_url`` nor ``request_log_url``.
+    """
+    if v2:
+        body: dict[str, Any] = {"type": error.type, "code": error.code, "message": error.message}
+        if error.param:
+            body["param"] = error.param
+        return {"error": body}
     fields: dict[str, Any] = {}
     if error.code:
         fields["code"] = error.code

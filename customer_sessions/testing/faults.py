@@ -92,7 +92,9 @@ def fault_response(fault: Fault, raw: RawRequest, request: Request | None) -> Re
     else:
         message, type_, code = default_error(fault.status, raw.api_key)
         body = error_body(
-            StripeError(fault.status, message, type=type_, code=code), request_log_url=url
+            StripeError(fault.status, message, type=type_, code=code),
+            request_log_url=url,
+            v2=raw.path.startswith("/v2/"),
         )
     return Response(fault.status, body, headers=dict(fault.headers))
 

@@ -44,6 +44,19 @@ def url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _parse_body(body: str, content_type: str) -> dict[str, Any]:
+    """A request body: JSON (the v2 API's, ``application/json``) or a form (v1's)."""
+    if content_type.split(";", 1)[0].strip().lower() != "application/json":
+        return parse_form(body)
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise ParamError("The request body is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise ParamError("The request body must be a JSON object.")
+    return parsed
+
+
 class Api(Protocol):
     """What the handler needs of the double."""
 
@@ -193,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             params = parse_form(split.query)
             if body and self.command not in ("GET",):
-                params.update(parse_form(body))
+                params.update(_parse_body(body, headers.get("content-type", "")))
         except ParamError as exc:
             params, parse_error = {}, exc
         raw = RawRequest(

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from .errors import StripeError
 from .exchange import Request
-from .resources import account, customer_sessions, customers, intents
+from .resources import account, accounts, customer_sessions, customers, intents
 from .store import Store
 
 __all__ = ["ROUTES", "RouteHandler", "dispatch", "route"]
@@ -24,6 +24,9 @@ ROUTES: list[tuple[str, re.Pattern[str], RouteHandler]] = [
     ("POST", re.compile(r"^/v1/customers/([^/]+)$"), customers.update),
     ("DELETE", re.compile(r"^/v1/customers/([^/]+)$"), customers.delete),
     ("POST", re.compile(r"^/v1/customer_sessions$"), customer_sessions.create),
+    ("POST", re.compile(r"^/v2/core/accounts$"), accounts.create),
+    ("GET", re.compile(r"^/v2/core/accounts/([^/]+)$"), accounts.retrieve),
+    ("POST", re.compile(r"^/v2/core/accounts/([^/]+)/close$"), accounts.close),
     ("POST", re.compile(r"^/v1/payment_intents$"), intents.create_payment_intent),
     (
         "GET",

@@ -20,18 +20,25 @@ from .records import StoredObject
 __all__ = ["PREFIXES", "Store", "Stored"]
 
 #: The id prefix of each kind of object, by the noun Stripe's "No such …" names it with.
-PREFIXES = {"customer": "cus_", "payment_intent": "pi_", "setupintent": "seti_"}
+PREFIXES = {
+    "account": "acct_",
+    "customer": "cus_",
+    "payment_intent": "pi_",
+    "setupintent": "seti_",
+}
 
 
 @dataclass
 class Stored:
-    """One object and where it lives; ``deleted`` as ``DELETE`` leaves a customer."""
+    """One object and where it lives; ``deleted`` as ``DELETE`` leaves a customer (and
+    closing, an account); ``linked`` the customer id of a customer-configured account."""
 
     obj: dict[str, Any]
     livemode: bool
     account: str
     platform: str
     deleted: bool = False
+    linked: str = ""
 
     @property
     def namespace(self) -> Namespace:
@@ -51,10 +58,12 @@ class Store:
             self._order: list[str] = []
             self._sessions: list[StoredObject] = []
 
-    def add(self, obj: dict[str, Any], namespace: Namespace) -> None:
+    def add(self, obj: dict[str, Any], namespace: Namespace, *, linked: str = "") -> None:
         platform, livemode, account = namespace
         with self.lock:
-            self._objects[obj["id"]] = Stored(copy.deepcopy(obj), livemode, account, platform)
+            self._objects[obj["id"]] = Stored(
+                copy.deepcopy(obj), livemode, account, platform, linked=linked
+            )
             self._order.append(obj["id"])
 
     def find(
@@ -96,6 +105,16 @@ class Store:
             if stored is None or stored.deleted or not customer_id.startswith("cus_"):
                 raise KeyError(customer_id)
             stored.deleted = True
+
+    def close_account(self, account_id: str) -> dict[str, Any]:
+        """Close an account, in whichever namespace it lives (KeyError if none, or closed)."""
+        with self.lock:
+            stored = self._objects.get(account_id)
+            if stored is None or stored.deleted or not account_id.startswith("acct_"):
+                raise KeyError(account_id)
+            stored.deleted = True
+            stored.obj["closed"] = True
+            return copy.deepcopy(stored.obj)
 
     def erase(self, object_id: str) -> None:
         """Forget an object as if it had never existed (KeyError if unknown)."""

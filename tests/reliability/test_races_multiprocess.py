@@ -100,6 +100,44 @@ def test_fifty_first_requests_of_one_user_make_one_customer(site, fake_stripe, h
     print("measured:", f"{site.name}, keys {keys}: 50 requests, 1 customer, 1 row, {seconds:.2f} s")
 
 
+@pytest.fixture(scope="module")
+def account_site(django_db_setup: None, fake_stripe_server: FakeStripe) -> Iterator[Site]:
+    """The demo in account mode (``CUSTOMER_OBJECT = "account"``), 4 sync workers."""
+    with gunicorn(
+        SERVERS["sync-4-workers"],
+        stripe_url=fake_stripe_server.url,
+        stripe_key=fake_stripe_server.secret_key,
+        env={"CUSTOMER_SESSIONS_CUSTOMER_OBJECT": "account"},
+    ) as running:
+        running.name = f"sync-4-workers, accounts, on {connection.vendor}"
+        yield running
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_first_requests_of_one_user_make_one_customer_account(account_site, fake_stripe):
+    """The same race with customer-configured Accounts: one ``POST /v2/core/accounts``, the
+    double ignoring ``Idempotency-Key``, so only the claim and its lock stop a second."""
+    fake_stripe.honour_idempotency = False
+    fake_stripe.delay(SLOW_CREATE, path="/v2/core/accounts", method="POST")
+    user = UserFactory(password=None)
+
+    results, seconds = timed(lambda: burst(account_site, [browser_cookies(user)] * 50))
+
+    assert Counter(status for status, _ in results) == {201: 50}, (results, account_site.output())
+    row = StripeCustomer.objects.get(user=user)
+    assert (row.customer_object, row.customer_id) == ("account", fake_stripe.accounts[0]["id"])
+    assert len(fake_stripe.accounts) == 1
+    assert len(fake_stripe.requests_to("POST", "/v2/core/accounts")) == 1
+    assert customer_creates(fake_stripe) == 0
+    sent = fake_stripe.requests_to("POST", "/v1/customer_sessions")
+    assert len(sent) == 50
+    assert all(r.params.get("customer_account") == row.customer_id for r in sent)
+    assert all("customer" not in r.params for r in sent)
+    assert len({body["client_secret"] for _, body in results}) == 50
+    assert seconds < 20, seconds
+    print("measured:", f"{account_site.name}: 50 requests, 1 account, 1 row, {seconds:.2f} s")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_twenty_new_users_at_once_each_get_exactly_one_customer(site, fake_stripe):
     fake_stripe.honour_idempotency = False

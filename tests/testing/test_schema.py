@@ -35,6 +35,9 @@ def test_the_operations_with_a_schema():
         "PostCustomersCustomer",
         "PostPaymentIntents",
         "PostSetupIntents",
+        "V2CoreAccountsClose",
+        "V2CoreAccountsCreate",
+        "V2CoreAccountsRetrieve",
     ]
 
 

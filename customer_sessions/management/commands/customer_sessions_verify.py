@@ -178,7 +178,10 @@ class Command(BaseCommand):
             pacer.wait()
             try:
                 status = customer_status(
-                    record.customer_id, account=record.account, user_pk=record.user_pk
+                    record.customer_id,
+                    account=record.account,
+                    user_pk=record.user_pk,
+                    customer_object=record.customer_object,
                 )
             except CustomerSessionError as exc:
                 raise CommandError(f"Stripe refused: {exc.detail}") from exc

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ParamError, StripeError
+from ..errors import ParamError
 from ..exchange import Request
 from ..ids import now, random_string
 from ..schema import object_schema
 from ..store import Store
 from ..validation import validate
+from . import accounts
 from .customers import existing
 
 __all__ = ["PAYMENT_ELEMENT_DEFAULTS", "SESSION_LIFETIME", "create", "echo_components"]
@@ -39,18 +40,20 @@ def create(store: Store, request: Request) -> tuple[int, Any]:
     if not any(component.get("enabled") for component in requested.values()):
         raise ParamError("At least one component must be enabled.", param="components")
     customer_id = params.get("customer")
-    if customer_id is None:
-        if params.get("customer_account"):
-            raise StripeError(
-                400,
-                f"No such account: '{params['customer_account']}'",
-                code="resource_missing",
-                param="customer_account",
-            )
+    customer_account = params.get("customer_account")
+    if customer_id is not None and customer_account is not None:
+        raise ParamError(
+            "You may only specify one of these parameters: customer, customer_account.",
+            param="customer_account",
+        )
+    if customer_account is not None:
+        customer_id = accounts.existing(store, request, customer_account, param="customer_account")
+    elif customer_id is None:
         raise ParamError(
             "Missing required param: customer.", param="customer", code="parameter_missing"
         )
-    existing(store, request, customer_id, param="customer")
+    else:
+        existing(store, request, customer_id, param="customer")
     created = now()
     session = {
         "object": "customer_session",
@@ -58,7 +61,7 @@ def create(store: Store, request: Request) -> tuple[int, Any]:
         "components": echo_components(requested),
         "created": created,
         "customer": customer_id,
-        "customer_account": None,
+        "customer_account": customer_account,
         "expires_at": created + SESSION_LIFETIME,
         "livemode": request.livemode,
     }
