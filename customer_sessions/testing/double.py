@@ -3,7 +3,8 @@
 A request the HTTP server read (:mod:`.http_server`) takes its faults (:mod:`.faults`),
 is authenticated (:mod:`.auth`), claims its ``Idempotency-Key`` (:mod:`.idempotency`),
 and is answered by its route (:mod:`.routing`, :mod:`.resources`) from what the double
-holds (:mod:`.store`); every request is recorded (:mod:`.records`).
+holds (:mod:`.store`, read and seeded by tests through :mod:`.stripe_side`); every request
+is recorded (:mod:`.records`).
 """
 
 from __future__ import annotations
@@ -16,24 +17,22 @@ from typing import Any
 
 from . import idempotency
 from .auth import authenticate
-from .encoding import encode, normalize, parse_form
-from .errors import ParamError, StripeError, error_body, log_url
+from .encoding import normalize
+from .errors import StripeError, error_body, log_url
 from .exchange import Outcome, RawRequest, Request, Response
 from .faults import Fault, Faults, fault_response
 from .http_server import Handler, Server, family, url_host
 from .ids import random_string
 from .rate_limits import WriteLimit
-from .records import FakeAccount, RecordedRequest, StoredObject
-from .resources.accounts import new_account
-from .resources.customers import new_customer
+from .records import FakeAccount, RecordedRequest
 from .routing import dispatch
 from .store import Store
-from .validation import validate
+from .stripe_side import StripeSide
 
 __all__ = ["FakeStripe"]
 
 
-class FakeStripe:
+class FakeStripe(StripeSide):
     """A Stripe API double over real HTTP on ``host:port`` (``port=0``: any free port)."""
 
     def __init__(
@@ -186,7 +185,7 @@ class FakeStripe:
         self.honour_idempotency = self._default_honour
         self._write_limit.set(None)
 
-    # --- inspection -----------------------------------------------------------------
+    # --- inspection (the objects stored, and seeding them: stripe_side.py) -------------
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -196,78 +195,6 @@ class FakeStripe:
     def requests_to(self, method: str, path_prefix: str = "") -> list[RecordedRequest]:
         method = method.upper()
         return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
-
-    @property
-    def customers(self) -> list[StoredObject]:
-        """Customers not deleted, in every mode and account, oldest first."""
-        return self._store.live("cus_")
-
-    @property
-    def accounts(self) -> list[StoredObject]:
-        """Accounts v2 (customer-configured ones among them) not closed, in every mode and
-        connected account, oldest first, as stored: ``configuration`` in full."""
-        return self._store.live("acct_")
-
-    @property
-    def customer_sessions(self) -> list[StoredObject]:
-        return self._store.sessions()
-
-    @property
-    def payment_intents(self) -> list[StoredObject]:
-        return self._store.live("pi_")
-
-    @property
-    def setup_intents(self) -> list[StoredObject]:
-        return self._store.live("seti_")
-
-    # --- seeding ----------------------------------------------------------------------
-
-    def create_customer(
-        self, *, livemode: bool = False, account: str = "", platform: str = "", **params: Any
-    ) -> StoredObject:
-        """A customer made without HTTP; ``params`` as stripe-python would send them.
-
-        ``platform``: the Stripe account (default :attr:`account_id`).
-        """
-        try:
-            clean = validate("PostCustomers", parse_form(encode(params)))
-        except ParamError as exc:
-            raise ValueError(exc.message) from None
-        platform = platform or self.account_id
-        obj = new_customer(self._store, (platform, livemode, account), clean)
-        return StoredObject(obj, livemode=livemode, account=account, platform=platform)
-
-    def delete_customer(self, customer_id: str) -> dict[str, Any]:
-        """Delete as ``DELETE /v1/customers/{id}`` would, in whichever namespace it lives."""
-        self._store.delete_customer(customer_id)
-        return {"id": customer_id, "object": "customer", "deleted": True}
-
-    def create_account(
-        self, *, livemode: bool = False, account: str = "", platform: str = "", **params: Any
-    ) -> StoredObject:
-        """An Accounts v2 account made without HTTP; ``params`` as the JSON body of
-        ``POST /v2/core/accounts`` (``configuration={"customer": {}}`` for a customer)."""
-        try:
-            clean = validate("V2CoreAccountsCreate", params)
-        except ParamError as exc:
-            raise ValueError(exc.message) from None
-        platform = platform or self.account_id
-        obj = new_account(self._store, (platform, livemode, account), clean)
-        return StoredObject(obj, livemode=livemode, account=account, platform=platform)
-
-    def close_account(self, account_id: str) -> dict[str, Any]:
-        """Close as ``POST /v2/core/accounts/{id}/close`` would, in whichever namespace it
-        lives; retrieving it then answers ``closed: true``."""
-        return self._store.close_account(account_id)
-
-    def erase_account(self, account_id: str) -> None:
-        """Remove an account as if it had never existed: retrieving it then answers 404."""
-        self._store.erase(account_id)
-
-    def erase_customer(self, customer_id: str) -> None:
-        """Remove a customer as if it had never existed (Stripe's "delete all test data"):
-        retrieving it then answers 404, not ``deleted: true``."""
-        self._store.erase(customer_id)
 
     # --- faults -----------------------------------------------------------------------
 
