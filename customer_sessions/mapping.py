@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, connections, router, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 
 from . import signals
@@ -67,11 +67,44 @@ def mapped_customer(user: AbstractBaseUser, mode: Mode, account: str) -> MappedC
     A user keeps the object they are mapped to whatever ``CUSTOMER_OBJECT`` says now
     (see docs/settings.md): the row says which kind it is.
     """
-    rows = StripeCustomer.objects.filter(user_id=user.pk, mode=mode, account=account)
-    found = rows.values_list("customer_id", "customer_object").first()
+    alias = router.db_for_read(StripeCustomer)
+    connection = connections[alias]
+    user_field = cast("models.ForeignKey[Any, Any]", StripeCustomer._meta.get_field("user"))
+    user_id = user_field.get_db_prep_value(user.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(alias), [user_id, mode, account])
+        found = cursor.fetchone()
     if found is None or not found[0]:
         return None
     return MappedCustomer(found[0], CustomerObject(found[1]))
+
+
+_LOOKUPS: dict[str, str] = {}
+
+
+def _lookup_sql(alias: str) -> str:
+    """The lookup's SQL for the database ``alias``, written once per process.
+
+    Every session runs this one query, and the ORM builds its SQL anew each time (filter,
+    values_list, compile). Measured side by side (``make bench BENCH=--only=app-vs-bare-0ms
+    --rounds=9``), the endpoint served 0.82 of the bare view's sessions at 0 ms with the
+    ORM's query and 0.93 with this one. So the statement is written once, from the model's
+    documented ``_meta`` API and the database's own quoting, and run with a plain cursor
+    (database routers and query wrappers still apply); the unique constraint on (user,
+    mode, account) makes it one row at most.
+    """
+    sql = _LOOKUPS.get(alias)
+    if sql is None:
+        quote = connections[alias].ops.quote_name
+        fields = {f.name: f for f in StripeCustomer._meta.concrete_fields}
+        column = {name: quote(str(fields[name].column)) for name in fields}
+        # Identifiers from the model and the database's own quoting; values are parameters.
+        sql = _LOOKUPS[alias] = (
+            f"SELECT {column['customer_id']}, {column['customer_object']} "  # noqa: S608
+            f"FROM {quote(StripeCustomer._meta.db_table)} "
+            f"WHERE {column['user']} = %s AND {column['mode']} = %s AND {column['account']} = %s"
+        )
+    return sql
 
 
 def mapped_customer_id(user: AbstractBaseUser, mode: Mode, account: str) -> str:
