@@ -70,7 +70,7 @@ bench: $(INSTALLED) $(DJSTRIPE_VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m bench.run $(BENCH)
 
-# dj-stripe requires stripe<16, this app stripe 16: the dj-stripe side gets a venv of its
+# dj-stripe requires stripe<16, this app's side runs 16: the dj-stripe side gets a venv of its
 # own. If it cannot be installed, bench.run says so in docs/benchmarks.md and skips it.
 $(DJSTRIPE_VENV)/.installed: bench/requirements-djstripe.txt
 	test -x $(DJSTRIPE_VENV)/bin/python || $(PYTHON) -m venv $(DJSTRIPE_VENV)

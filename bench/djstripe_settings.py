@@ -10,6 +10,8 @@ import os
 
 import stripe
 
+from project.settings import CSP_POLICY
+
 DEBUG = False
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "bench-only-insecure-secret-key")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -35,8 +37,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "project.csp.ContentSecurityPolicyMiddleware",
+    # The demo's Content-Security-Policy, as the app's side sends it on Django 5.2.
+    "csp.middleware.CSPMiddleware",
 ]
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_POLICY}
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -116,6 +116,11 @@ class Server:
                 self.process.kill()
                 self.process.wait()
 
+    def output_tail(self, lines: int = 40) -> str:
+        if self.log is None or not self.log.exists():
+            return ""
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
     def pids(self) -> list[int]:
         assert self.process is not None
         return [self.process.pid, *_children(self.process.pid)]
@@ -534,6 +539,14 @@ def render(
             "worker here, Django's stack before any Stripe request: a site that needs more "
             "runs more worker processes (docs/deployment.md)."
         )
+        if len(stack.targets) > 2:
+            ends = [stack.runs[t.label] for t in (stack.targets[0], stack.targets[2])]
+            per_round = [a.rps / b.rps if b.rps else 0.0 for a, b in zip(*ends, strict=True)]
+            asgi_line += (
+                f" Against the bare async view, which makes the same Stripe request and "
+                f"nothing else, the endpoint served **{_median(per_round):.3f}** "
+                f"({', '.join(f'{r:.3f}' for r in per_round)} by round)."
+            )
     asgi_line += "\n" if asgi_line else ""
     mem_lines = [
         "| server | RSS after 1,000 sessions | RSS after "
@@ -617,19 +630,18 @@ How to read them:
   difference is one Stripe round trip, which is what the tag costs.
 - Under ASGI Django runs a sync view in a thread of its own per request, so the sync
   endpoint under uvicorn serves concurrent users too; the async endpoint does it without
-  holding a thread while Stripe answers. Each request passes between the event loop and
-  its thread 17 times (counted on the demo's handler): 16 are Django's, whatever the view
-  (each built-in middleware's request and response halves, the request signals, rendering
-  the response); the async endpoint adds one (authentication, throttle, body and mapping
-  query together), as the signed-in view that only sleeps adds one (its authentication).
-  With 64 clients that arrive together every 200 ms, every pass, and every millisecond of
-  CPU a request needs, waits behind the other requests' share: the sleep-only view shows
-  where Django's stack leaves one worker before any Stripe request, and the Stripe request
-  itself (stripe-python and httpx, about 0.8 ms of the event loop's CPU) is most of what
-  separates the endpoint from it. The async endpoint and the bare async view (which calls
-  Stripe and nothing else) are close to each other: what the app adds is small beside the
-  stack. The sync endpoint under uvicorn can serve as many or more: it makes the same
-  passes, and its Stripe request (requests, in its thread) costs less CPU than
+  holding a thread while Stripe answers. Django runs each hook of the demo's built-in
+  middleware (security, sessions, common, CSRF, authentication, messages, clickjacking,
+  CSP) through `sync_to_async`, whatever the view: passes between the event loop and a
+  thread that, with 64 clients arriving together every 200 ms, wait behind the other
+  requests' share. The sleep-only view shows where Django's stack leaves one worker before
+  any Stripe request: that is the ceiling of an ASGI worker on this machine. What
+  separates the endpoint from it is the Stripe request itself: stripe-python's async
+  client over httpx on the event loop, and the double's CPU for every request it answers
+  (it shares the two cores; the sleep-only side never calls it). The bare async view,
+  which makes the same Stripe request and nothing else, serves what the endpoint serves:
+  what the app adds is inside the noise. The sync endpoint under uvicorn can serve as
+  many or more: its Stripe request (requests, in its thread) costs less CPU than
   stripe-python's async one over httpx; in exchange it holds a thread, and its database
   connection, for every user waiting on Stripe.
 
@@ -755,7 +767,11 @@ def run_flood(
             server = gunicorn(f"flood-{len(sides)}", side_env, workers=2).start(workdir)
             try:
                 print(f"  flood: {label} ...", flush=True)
-                sides.append(flood_side(fake, label, server.port, credentials))
+                side = flood_side(fake, label, server.port, credentials)
+                sides.append(side)
+                if any(status.startswith("5") and status != "503" for status in side.statuses):
+                    print(f"  flood: {label}: server errors; its log ends:", flush=True)
+                    print(server.output_tail(), flush=True)
             finally:
                 server.stop()
     return sides, ""
