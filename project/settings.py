@@ -223,3 +223,9 @@ LOGGING = {
         "customer_sessions": {"level": os.environ.get("CUSTOMER_SESSIONS_LOG_LEVEL", "INFO")},
     },
 }
+
+# E-mail (error reports to ADMINS): Django 6.1 configures its mailers with MAILERS and
+# warns, where a site sends e-mail without it, that Django 2028 will have no default.
+# The SMTP backend is what Django used by default (tests get the memory one).
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
