@@ -699,3 +699,16 @@ def test_the_supported_versions_table_is_what_ci_tests() -> None:
         lowest = Version(noxfile.lowest(name).split("==")[1])
         for row in rows:
             assert lowest in [Version(v) for v in re.findall(r"\d+\.\d+\.\d+", row[column])]
+
+
+@pytest.mark.parametrize("page", ["template-tag.md", "endpoint.md"])
+def test_the_presets_table_is_what_the_app_ships(page: str) -> None:
+    from customer_sessions.conf import DEFAULTS
+
+    rows = re.findall(r"^\| `([a-z_]+)`[^|]*\|[^|]*\|([^|]*)\|$", (DOCS / page).read_text(), re.M)
+    documented = {name: set(re.findall(r"`(payment_method_[a-z_]+)`", cell)) for name, cell in rows}
+    shipped = {
+        name: {f for component in preset.values() for f in component.get("features", {})}
+        for name, preset in DEFAULTS["COMPONENT_PRESETS"].items()
+    }
+    assert documented == shipped
