@@ -280,7 +280,9 @@ def test_stopped_halfway_then_run_again_maps_everyone_once(fake_stripe, how):
     )
     try:
         deadline = time.monotonic() + 60
-        while customer_creates(fake_stripe) < 6:
+        # Stopped once some users are mapped (committed, not only made at Stripe: on a
+        # busy PostgreSQL the first commits can trail Stripe's answers by the whole batch).
+        while len(mapped_ids()) < 3:
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "the backfill made no progress"
             time.sleep(0.02)
