@@ -193,17 +193,19 @@ def test_workers_overlap_stripe_requests(fake_stripe):
 
 @pytest.mark.django_db(transaction=True)
 def test_rate_limit_holds_across_workers(fake_stripe):
-    make_users(8)
+    make_users(40)
 
-    backfill("--workers", "4", "--rate", "10")
+    backfill("--workers", "4", "--rate", "20")
 
     arrivals = sorted(r.time for r in fake_stripe.requests_to("POST", "/v1/customers"))
-    assert len(arrivals) == 8
-    assert arrivals[-1] - arrivals[0] >= 0.6  # 7 intervals of 0.1 s, loosely
-    # No more than 10 requests start within any one second window (here: any 5 within 0.4 s).
-    assert all(
-        later - earlier >= 0.3 for earlier, later in zip(arrivals, arrivals[4:], strict=False)
+    assert len(arrivals) == 40
+    # What Stripe counts: requests within any one second. At most 20, give or take the two
+    # that a busy machine's jitter (a request held up ~0.1 s between the pacer and Stripe)
+    # can squeeze in; four workers pacing themselves alone would send all 40 within 0.5 s.
+    busiest = max(
+        sum(1 for later in arrivals if start <= later < start + 1.0) for start in arrivals
     )
+    assert busiest <= 22, busiest
 
 
 @pytest.mark.django_db

@@ -8,7 +8,12 @@ from typing import Any
 
 
 class Pacer:
-    """Spaces calls ``1 / rate`` seconds apart, across threads (never a burst above ``rate``)."""
+    """Spaces calls at least ``1 / rate`` seconds apart, across threads.
+
+    A slot is taken when a caller is ready to go, never reserved ahead: if the process
+    stalls (a long garbage collection, a busy machine) while callers sleep, they wake and
+    go one interval apart, not all at once. A quiet spell earns no burst afterwards either.
+    """
 
     def __init__(self, rate: float) -> None:
         if rate <= 0:
@@ -18,13 +23,14 @@ class Pacer:
         self.lock = threading.Lock()
 
     def wait(self) -> None:
-        with self.lock:
-            now = time.monotonic()
-            # A quiet spell earns no burst afterwards: the next slot is never in the past.
-            slot = max(self.next_at, now)
-            self.next_at = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                if now >= self.next_at:
+                    self.next_at = now + self.interval
+                    return
+                delay = self.next_at - now
+            time.sleep(delay)
 
 
 def _duration(seconds: float) -> str:
