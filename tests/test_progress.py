@@ -41,7 +41,7 @@ def test_callers_that_wake_late_still_go_one_interval_apart():
     returned.sort()
     assert returned[0] >= stall_ends
     gaps = [later - earlier for earlier, later in zip(returned, returned[1:], strict=False)]
-    assert min(gaps) >= 0.09, gaps
+    assert min(gaps) >= 0.08, gaps  # 0.1 s, less a busy machine's wake-up jitter
 
 
 def test_a_quiet_spell_earns_no_burst():
