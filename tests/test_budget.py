@@ -67,22 +67,65 @@ def test_the_endpoint_the_tag_and_the_async_api_share_the_budget(fake_stripe, bu
     assert session_creates(fake_stripe) == 3
 
 
-def test_the_budget_slides_so_no_second_gets_twice_the_rate(fake_stripe, budget):
-    budget("2/s")
-    spend_site_budget(now=100.9)
-    spend_site_budget(now=100.95)
+def test_the_budget_slides_so_no_second_ever_gets_more_than_the_rate(fake_stripe, budget):
+    budget("2/s")  # counted exactly in 20 buckets of 0.05 s
+    spend_site_budget(now=100.76)
+    spend_site_budget(now=100.81)
     for _ in range(5):  # refusals spend nothing
         with pytest.raises(SiteRateLimited) as info:
-            spend_site_budget(now=100.97)
+            spend_site_budget(now=100.83)
         assert info.value.retry_after == 1
     # A new second, but the last one's two sessions were a moment ago: with fixed windows
-    # two more would go now, four within 0.1 s of Stripe's limit.
+    # two more would go now, four within 0.1 s of Stripe's limit; weighing the last
+    # second's count by the share of it left (as if its sessions were spread evenly), one
+    # more would go at 101.5, three within one second.
+    for now in (101.0, 101.5, 101.79):
+        with pytest.raises(SiteRateLimited):
+            spend_site_budget(now=now)
+    # The bucket of 100.76 leaves the window a second after it ends (101.80).
+    spend_site_budget(now=101.81)
     with pytest.raises(SiteRateLimited):
-        spend_site_budget(now=101.0)
-    spend_site_budget(now=101.5)  # half of the last second's share has aged out
+        spend_site_budget(now=101.81)
+    # The bucket of 100.81 has gone at 101.86, but the second is spread: 2 × 0.14 + 2 > 2.
     with pytest.raises(SiteRateLimited):
-        spend_site_budget(now=101.5)
-    spend_site_budget(now=102.0)  # 1 (the last second's) + 1: the rate again
+        spend_site_budget(now=101.86)
+    spend_site_budget(now=102.0)
+
+
+def flood(start: float, end: float, every: float) -> list[float]:
+    """When the budget let sessions through, for one request every ``every`` seconds."""
+    allowed = []
+    now = start
+    while now < end:
+        try:
+            spend_site_budget(now=now)
+            allowed.append(now)
+        except SiteRateLimited:
+            pass
+        now += every
+    return allowed
+
+
+def busiest_second(times: list[float]) -> int:
+    return max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+
+
+@pytest.mark.parametrize("start", [500.37, 500.93])
+def test_a_flood_never_gets_more_than_the_rate_in_any_second(fake_stripe, budget, start):
+    budget("10/s")
+    allowed = flood(start, 505.0, every=0.005)  # after a quiet spell
+    assert busiest_second(allowed) == 10
+    # What the exactness costs: about a tenth of the rate.
+    assert len(allowed) >= 0.9 * 10 * (505.0 - start)
+
+
+def test_a_flood_gets_its_sessions_spread_not_in_bursts(fake_stripe, budget):
+    budget("10/s")
+    allowed = flood(500.37, 506.0, every=0.005)
+    # After the first second, never a second's worth at once: at most half of it within a
+    # fifth of a second (counted exactly alone, all ten would come within 0.05 s).
+    later = [t for t in allowed if t >= 502.0]
+    assert max(sum(1 for t in later if start <= t < start + 0.2) for start in later) <= 5
 
 
 def test_retry_after_is_when_the_budget_opens_again(fake_stripe, budget):
